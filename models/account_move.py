@@ -1,0 +1,137 @@
+from odoo import api, fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    payment_reminder_policy_id = fields.Many2one(
+        "account.payment.reminder.policy",
+        "Reminder Policy",
+        copy=False,
+        domain="[('company_id', '=', company_id)]",
+        help="Overrides the customer's and the company's policy for this invoice.",
+    )
+    payment_reminder_exclude = fields.Boolean("No Payment Reminders", copy=False)
+    payment_reminder_hold_until = fields.Date("Reminders On Hold Until", copy=False, tracking=True)
+    payment_reminder_hold_reason = fields.Char("Hold Reason", copy=False, tracking=True)
+    payment_reminder_level_id = fields.Many2one(
+        "account.payment.reminder.level", "Reminder Level", copy=False, readonly=True, index="btree_not_null"
+    )
+    payment_reminder_last_date = fields.Datetime("Last Reminder", copy=False, readonly=True)
+    payment_reminder_ref_date = fields.Date(
+        "Reminder Reference Date", copy=False, readonly=True, help="The due date the current level refers to."
+    )
+    payment_reminder_next_date = fields.Date("Next Reminder", compute="_compute_payment_reminder_next")
+    payment_reminder_next_level_id = fields.Many2one(
+        "account.payment.reminder.level", "Next Reminder Level", compute="_compute_payment_reminder_next"
+    )
+    payment_reminder_message_ids = fields.Many2many(
+        "account.payment.reminder.message",
+        "account_payment_reminder_message_move_rel",
+        "move_id",
+        "message_id",
+        string="Payment Reminders",
+        copy=False,
+        readonly=True,
+    )
+    payment_reminder_message_count = fields.Integer(compute="_compute_payment_reminder_message_count")
+    payment_reminder_url = fields.Char("Payment Link", compute="_compute_payment_reminder_url")
+    payment_reminder_discount_date = fields.Date("Early Discount Until", compute="_compute_payment_reminder_discount")
+    payment_reminder_discount_amount = fields.Monetary(
+        "Amount With Early Discount", compute="_compute_payment_reminder_discount"
+    )
+
+    def init(self):
+        res = super().init()
+        # the scheduler's first query: open customer invoices, per customer
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS account_move_payment_reminder_open_idx
+                ON account_move (commercial_partner_id, id)
+             WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
+            """
+        )
+        return res
+
+    # === COMPUTE METHODS === #
+
+    def _compute_payment_reminder_message_count(self):
+        for move in self:
+            move.payment_reminder_message_count = len(move.payment_reminder_message_ids)
+
+    def _compute_payment_reminder_url(self):
+        for move in self:
+            if move.is_invoice(include_receipts=True) and move.id:
+                move.payment_reminder_url = move.get_base_url() + move.get_portal_url()
+            else:
+                move.payment_reminder_url = False
+
+    def _get_payment_reminder_open_lines(self):
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.display_type == "payment_term" and not line.reconciled)
+
+    @api.depends("line_ids.discount_date", "line_ids.discount_amount_currency", "payment_state")
+    def _compute_payment_reminder_discount(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            lines = move._get_payment_reminder_open_lines() if move.payment_state == "not_paid" else []
+            dates = [line.discount_date for line in lines if line.discount_date and line.discount_date >= today]
+            if dates and move.invoice_payment_term_id.early_discount:
+                move.payment_reminder_discount_date = min(dates)
+                move.payment_reminder_discount_amount = abs(sum(lines.mapped("discount_amount_currency")))
+            else:
+                move.payment_reminder_discount_date = False
+                move.payment_reminder_discount_amount = 0.0
+
+    @api.depends("payment_reminder_level_id", "payment_reminder_ref_date", "invoice_date_due", "payment_state", "state")
+    def _compute_payment_reminder_next(self):
+        Run = self.env["account.payment.reminder.run"]
+        for move in self:
+            move.payment_reminder_next_date = False
+            move.payment_reminder_next_level_id = False
+            policy = move._get_payment_reminder_policy()
+            if not policy or move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
+                continue
+            if move.move_type != "out_invoice" or move.payment_reminder_exclude:
+                continue
+            lines = move._get_payment_reminder_open_lines()
+            due = min(lines.mapped("date_maturity"), default=move.invoice_date_due)
+            levels = policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
+            candidates = Run._level_candidates(
+                levels,
+                move.payment_reminder_level_id.id,
+                move.payment_reminder_ref_date,
+                due,
+                move.payment_reminder_discount_date,
+            )
+            if candidates:
+                # the lowest level not sent yet comes next (or the highest already due)
+                level_id, level_date = candidates[-1]
+                move.payment_reminder_next_level_id = level_id
+                move.payment_reminder_next_date = max(
+                    level_date, move.payment_reminder_hold_until or level_date, fields.Date.context_today(move)
+                )
+
+    # === BUSINESS METHODS === #
+
+    def _get_payment_reminder_policy(self):
+        """The policy that applies: the invoice's, else its customer's (same
+        company), else its company's."""
+        self.ensure_one()
+        for policy in (
+            self.payment_reminder_policy_id,
+            self.commercial_partner_id.payment_reminder_policy_id,
+            self.company_id.payment_reminder_policy_id,
+        ):
+            if policy and policy.active and policy.company_id == self.company_id:
+                return policy
+        return self.env["account.payment.reminder.policy"]
+
+    def action_view_payment_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_payment_reminder.account_payment_reminder_message_action"
+        )
+        action["domain"] = [("move_ids", "in", self.ids)]
+        action["context"] = {"create": False}
+        return action

@@ -1,0 +1,100 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .account_payment_reminder_level import CHANNELS
+
+
+class AccountPaymentReminderGateway(models.Model):
+    """Where messages of a channel go out. One record per account with a
+    provider; the provider's behaviour lives in the AbstractModel
+    ``account.payment.reminder.provider.<provider>`` (see _get_provider)."""
+
+    _name = "account.payment.reminder.gateway"
+    _description = "Payment Reminder Gateway"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    provider = fields.Selection(
+        [("mail", "Odoo e-mail"), ("sandbox", "Sandbox (never leaves this machine)")],
+        required=True,
+        default="mail",
+    )
+    state = fields.Selection(
+        [("disabled", "Disabled"), ("test", "Test"), ("enabled", "Enabled")],
+        default="disabled",
+        required=True,
+        help="Enabled gateways take the channel's traffic; test gateways only serve a channel that has "
+        "no enabled gateway (demo, trial accounts). The sandbox can never be enabled.",
+    )
+    company_id = fields.Many2one("res.company", index=True, help="Empty: serves every company.")
+    use_email = fields.Boolean("E-mail")
+    use_whatsapp = fields.Boolean("WhatsApp")
+    use_sms = fields.Boolean("SMS")
+    supported_channels = fields.Char(compute="_compute_supported_channels")
+    timeout = fields.Integer("Timeout (s)", default=10, help="How long to wait for the provider's answer.")
+    rate_limit = fields.Float(
+        "Messages per Second", default=0.0, help="0 means no limit beyond what the provider enforces."
+    )
+    message_ids = fields.One2many("account.payment.reminder.message", "gateway_id")
+
+    _sql_constraints = [
+        ("timeout_positive", "CHECK(timeout > 0)", "The timeout must be positive."),
+        ("rate_limit_positive", "CHECK(rate_limit >= 0)", "The rate limit cannot be negative."),
+    ]
+
+    @api.depends("provider")
+    def _compute_supported_channels(self):
+        for gateway in self:
+            channels = gateway._get_provider()._get_supported_channels() if gateway.provider else set()
+            gateway.supported_channels = ",".join(code for code, _label in CHANNELS if code in channels)
+
+    @api.constrains("provider", "state")
+    def _check_sandbox_never_enabled(self):
+        for gateway in self:
+            if gateway.provider == "sandbox" and gateway.state == "enabled":
+                raise ValidationError(_("The sandbox never sends anything: it can be in test mode, never enabled."))
+
+    @api.constrains("provider", "use_email", "use_whatsapp", "use_sms")
+    def _check_channels(self):
+        for gateway in self:
+            supported = gateway._get_provider()._get_supported_channels()
+            for code, label in CHANNELS:
+                if gateway[f"use_{code}"] and code not in supported:
+                    raise ValidationError(
+                        _(
+                            "%(provider)s cannot send %(channel)s messages.",
+                            provider=dict(self._fields["provider"].selection)[gateway.provider],
+                            channel=label,
+                        )
+                    )
+
+    def _get_provider(self):
+        """The provider implementation (an AbstractModel) of this gateway."""
+        self.ensure_one()
+        return self.env[f"account.payment.reminder.provider.{self.provider}"]
+
+    @api.model
+    def _get_for_channel(self, company, channel):
+        """The gateway that carries ``channel`` for ``company``: the first enabled
+        one, else the first in test mode, else an empty recordset."""
+        # sudo: gateway records hold credentials; the caller only gets the record to send through.
+        gateways = self.sudo().search(
+            [
+                (f"use_{channel}", "=", True),
+                ("state", "in", ("test", "enabled")),
+                ("company_id", "in", (company.id, False)),
+            ]
+        )
+        enabled = gateways.filtered(lambda g: g.state == "enabled")
+        return (enabled or gateways)[:1]
+
+    def action_test_connection(self):
+        self.ensure_one()
+        message = self._get_provider()._check_connection(self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "success", "message": message or _("The gateway answers."), "sticky": False},
+        }

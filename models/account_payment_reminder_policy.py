@@ -1,0 +1,98 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from ..tools.schedule import WEEKDAYS
+
+
+class AccountPaymentReminderPolicy(models.Model):
+    _name = "account.payment.reminder.policy"
+    _description = "Payment Reminder Policy"
+    _order = "company_id, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    level_ids = fields.One2many("account.payment.reminder.level", "policy_id", string="Levels", copy=True)
+    grouping = fields.Selection(
+        [
+            ("customer", "One message per customer and level"),
+            ("invoice", "One message per invoice"),
+        ],
+        default="customer",
+        required=True,
+        help="Per customer: one message covers all the customer's invoices that reached the same level.",
+    )
+    min_interval_days = fields.Integer(
+        "Minimum Days Between Reminders",
+        default=3,
+        help="No automatic reminder goes to a customer who received one (any channel) in the last N days.",
+    )
+    max_messages_per_week = fields.Integer(
+        "Contact Budget (per 7 days)",
+        default=4,
+        help="At most this many messages per customer over a rolling 7 days, all channels together. 0 means no limit.",
+    )
+    window_start = fields.Float("Send From", default=8.0, help="Local time of the customer.")
+    window_end = fields.Float("Send Until", default=19.0, help="Local time of the customer.")
+    window_mon = fields.Boolean("Monday", default=True)
+    window_tue = fields.Boolean("Tuesday", default=True)
+    window_wed = fields.Boolean("Wednesday", default=True)
+    window_thu = fields.Boolean("Thursday", default=True)
+    window_fri = fields.Boolean("Friday", default=True)
+    window_sat = fields.Boolean("Saturday", default=False)
+    window_sun = fields.Boolean("Sunday", default=False)
+    default_tz = fields.Selection(
+        _tz_get,
+        "Fallback Time Zone",
+        help="Used for customers without a time zone; when empty, the company's own time zone.",
+    )
+    min_amount = fields.Monetary(
+        "Minimum Amount",
+        currency_field="currency_id",
+        help="No reminder asks for less than this amount (in company currency): the total of a "
+        "customer's message, or the invoice when messages go per invoice.",
+    )
+    date_from = fields.Date(
+        "Chase Invoices Due From",
+        help="Invoices due before this date are left alone (useful when starting with an old ledger).",
+    )
+    require_opt_in = fields.Boolean(
+        "Require Opt-in for WhatsApp and SMS",
+        help="Only message customers on WhatsApp or SMS once their opt-in is recorded.",
+    )
+    message_ids = fields.One2many("account.payment.reminder.message", "policy_id")
+
+    _sql_constraints = [
+        ("min_interval_positive", "CHECK(min_interval_days >= 0)", "The minimum interval cannot be negative."),
+        ("budget_positive", "CHECK(max_messages_per_week >= 0)", "The contact budget cannot be negative."),
+    ]
+
+    @api.constrains("window_start", "window_end")
+    def _check_window(self):
+        for policy in self:
+            if not (0 <= policy.window_start <= 24 and 0 <= policy.window_end <= 24):
+                raise ValidationError(_("Send window hours must be between 00:00 and 24:00."))
+            if policy.window_start == policy.window_end:
+                raise ValidationError(_("The send window of '%(policy)s' is empty.", policy=policy.name))
+
+    def _get_window_weekdays(self):
+        """Allowed weekdays as integers, 0 = Monday (Python's ``weekday()``)."""
+        self.ensure_one()
+        return {index for index, day in enumerate(WEEKDAYS) if self[f"window_{day}"]}
+
+    def _get_fallback_tz(self):
+        self.ensure_one()
+        return self.default_tz or self.company_id.partner_id.tz or "UTC"
+
+    # === CRON / PUBLIC ENTRY POINTS === #
+
+    @api.model
+    def _cron_send_reminders(self):
+        """What the scheduler calls: decide, queue, send. Safe to call at any time
+        and twice in a row (see account_payment_reminder_run.py)."""
+        return self.env["account.payment.reminder.run"]._run(send=True)

@@ -1,0 +1,106 @@
+"""The provider contract, and the two providers every database has.
+
+A provider is an AbstractModel named ``account.payment.reminder.provider.<code>``
+where ``<code>`` is the gateway's ``provider`` selection value. To add one:
+``selection_add`` the code on the gateway, add its credential fields there
+(``groups="base.group_system"``), and write one class inheriting
+``account.payment.reminder.provider`` that implements ``_send``.
+"""
+
+import json
+import uuid
+
+from odoo import _, api, models
+
+from ..exceptions import ReminderProviderError
+
+
+class AccountPaymentReminderProvider(models.AbstractModel):
+    _name = "account.payment.reminder.provider"
+    _description = "Payment Reminder Provider (contract)"
+
+    @api.model
+    def _get_supported_channels(self):
+        """The channels this provider can carry: a subset of email/whatsapp/sms."""
+        return set()
+
+    @api.model
+    def _send(self, gateway, message):
+        """Hand one message to the provider. Never called inside an open
+        transaction that holds locks the rest of Odoo waits for.
+
+        :param gateway: the ``account.payment.reminder.gateway`` record (sudo)
+        :param message: the ``account.payment.reminder.message`` to send; its
+            ``recipient``, ``subject``, ``body`` and ``body_html`` are final
+        :return: dict with ``provider_message_id`` and optionally ``state``
+            (``sent`` by default, ``delivered`` when the provider knows),
+            ``segments``, ``cost``, ``payload`` (what went out, for the record)
+        :raise ReminderProviderError: the provider refused or failed
+        """
+        raise NotImplementedError()
+
+    @api.model
+    def _check_connection(self, gateway):
+        """Check the credentials; return a sentence for the user or raise UserError."""
+        return _("Nothing to check for this provider.")
+
+
+class AccountPaymentReminderProviderMail(models.AbstractModel):
+    _name = "account.payment.reminder.provider.mail"
+    _inherit = "account.payment.reminder.provider"
+    _description = "Payment Reminder Provider: Odoo e-mail"
+
+    @api.model
+    def _get_supported_channels(self):
+        return {"email"}
+
+    @api.model
+    def _send(self, gateway, message):
+        mail = self.env["mail.mail"].sudo().create(message._prepare_mail_values())  # sudo: outgoing mail queue
+        mail.send(raise_exception=False)
+        if mail.state == "exception":
+            failure = mail.failure_type or ""
+            raise ReminderProviderError(
+                mail.failure_reason or _("The mail server refused the message."),
+                code=failure or "mail_exception",
+                transient=failure in ("mail_smtp", "unknown"),
+            )
+        return {"provider_message_id": mail.message_id, "mail_id": mail.id}
+
+
+class AccountPaymentReminderProviderSandbox(models.AbstractModel):
+    """Records what would be sent and sends nothing; for demos and tests.
+
+    Recipients can ask for a failure, to show fallbacks: an e-mail address in
+    the reserved ``.invalid`` domain bounces; a phone number ending in 0000 is
+    not on WhatsApp and cannot receive SMS.
+    """
+
+    _name = "account.payment.reminder.provider.sandbox"
+    _inherit = "account.payment.reminder.provider"
+    _description = "Payment Reminder Provider: Sandbox"
+
+    @api.model
+    def _get_supported_channels(self):
+        return {"email", "whatsapp", "sms"}
+
+    @api.model
+    def _send(self, gateway, message):
+        recipient = message.recipient or ""
+        if message.channel == "email" and recipient.endswith(".invalid"):
+            raise ReminderProviderError(_("Mailbox does not exist (sandbox)."), code="sandbox_bounce")
+        if message.channel != "email" and recipient.endswith("0000"):
+            raise ReminderProviderError(
+                _("This number cannot receive %(channel)s messages (sandbox).", channel=message.channel),
+                code="sandbox_unreachable",
+            )
+        payload = {
+            "channel": message.channel,
+            "to": recipient,
+            "subject": message.subject or None,
+            "text": message.body,
+        }
+        return {
+            "provider_message_id": f"sandbox-{uuid.uuid4().hex}",
+            "payload": json.dumps(payload, ensure_ascii=False, indent=1),
+        }

@@ -1,0 +1,499 @@
+"""The scheduled run: which invoices are due for which level, for whom, on
+which channel, and the queueing and sending of the messages.
+
+The decision is made set-wise, a batch of customers at a time: one SQL query
+finds the open invoices of the batch with their policy and reference due date,
+the levels are matched in Python against each customer's local date, and the
+rules (threshold, minimum interval, contact budget, send window, channels) are
+checked per group of invoices. Nothing here loads every invoice at once.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from odoo import _, api, fields, models
+
+from ..tools.schedule import in_send_window, next_window_start, pick_level, to_local
+
+_logger = logging.getLogger(__name__)
+
+BATCH_CUSTOMERS = 500
+CRON_TIME_BUDGET = 240  # seconds per cron call; the runner calls again while work remains
+
+OPEN_INVOICE_WHERE = """
+    m.move_type = 'out_invoice'
+    AND m.state = 'posted'
+    AND m.payment_state IN ('not_paid', 'partial')
+    AND m.amount_residual > 0
+    AND NOT COALESCE(m.payment_reminder_exclude, FALSE)
+    AND (m.payment_reminder_hold_until IS NULL OR m.payment_reminder_hold_until < %(today)s)
+    AND NOT COALESCE(cp.payment_reminder_exclude, FALSE)
+    AND (cp.payment_reminder_hold_until IS NULL OR cp.payment_reminder_hold_until < %(today)s)
+"""
+
+
+@dataclass
+class ReminderGroup:
+    """Invoices of one customer at one level: what one message covers."""
+
+    policy: object
+    level: object
+    partner: object  # commercial partner
+    moves: object
+    ref_dates: dict = field(default_factory=dict)  # move id -> due date the level refers to
+    amount: float = 0.0  # in company currency
+    recipient_tz: str = "UTC"
+    skip_reason: str = None
+    skip_detail: str = None
+    next_time: datetime = None
+    planned: list = field(default_factory=list)  # [(channel, recipient partner, address or None, reason)]
+
+
+class AccountPaymentReminderRun(models.AbstractModel):
+    _name = "account.payment.reminder.run"
+    _description = "Payment Reminder Run"
+
+    # === ENTRY POINT === #
+
+    @api.model
+    def _run(self, send=True, partner_ids=None):
+        """Decide and send what is due now. Returns counters for the summary.
+
+        :param send: False makes a dry run: the decisions are returned under
+            ``"groups"`` and nothing is written
+        :param partner_ids: restrict to these commercial partners
+        """
+        # sudo: the scheduler works across companies and writes the history, which users only read.
+        self = self.sudo().with_context(tracking_disable=True, mail_notrack=True, prefetch_fields=False)
+        Message = self.env["account.payment.reminder.message"]
+        cron = self.env.ref("account_payment_reminder.ir_cron_send_reminders", raise_if_not_found=False)
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        auto_commit = send and self.env["account.move"]._can_commit()
+        now = fields.Datetime.now()
+        stats = defaultdict(int)
+        stats["groups"] = []
+        started = time.monotonic()
+
+        if send:
+            Message._cron_fail_interrupted()
+            due = Message.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
+            stats["retried"] = len(due._dispatch())
+
+        wake_up = []
+        partners = self._get_candidate_partners(partner_ids)
+        total = len(partners)
+        for start in range(0, total, BATCH_CUSTOMERS):
+            batch = partners[start : start + BATCH_CUSTOMERS]
+            groups = self._decide(batch, now)
+            stats["customers"] += len(batch)
+            for group in groups:
+                stats[f"skipped_{group.skip_reason}" if group.skip_reason else "due"] += 1
+                if group.next_time:
+                    wake_up.append(group.next_time)
+            if not send:
+                stats["groups"].extend(groups)
+                continue
+            messages = self._apply(groups)
+            stats["queued"] += len(messages)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # the queued rows are durable before any provider is called
+            sent = messages._dispatch()
+            stats["sent"] += len(sent.filtered(lambda m: m.state in ("sent", "delivered", "read")))
+            done = start + len(batch)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # one batch, one transaction
+            if in_cron and time.monotonic() - started > CRON_TIME_BUDGET and done < total:
+                break  # the cron runner calls us again for the rest
+        if send:
+            retry_at = Message.search([("state", "=", "queued")], order="next_attempt_at", limit=1).next_attempt_at
+            wake_up += [retry_at] if retry_at else []
+            future = [moment for moment in wake_up if moment > now]
+            if cron and future:
+                cron._trigger(at=min(future))
+        stats["failed"] = Message.search_count([("state", "=", "failed"), ("create_date", ">=", now)])
+        stats["seconds"] = round(time.monotonic() - started, 2)
+        _logger.info(
+            "Payment reminders: %s customers, %s due, %s queued, %s sent in %ss",
+            stats["customers"],
+            stats["due"],
+            stats["queued"],
+            stats["sent"],
+            stats["seconds"],
+        )
+        return stats
+
+    # === DECISION === #
+
+    def _get_candidate_partners_query(self):
+        return f"""
+            SELECT DISTINCT m.commercial_partner_id
+              FROM account_move m
+              JOIN res_partner cp ON cp.id = m.commercial_partner_id
+             WHERE {OPEN_INVOICE_WHERE}
+               AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
+             ORDER BY 1
+        """
+
+    def _get_candidate_partners(self, partner_ids=None):
+        """Commercial partners with at least one open customer invoice."""
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model()
+        self.env.cr.execute(
+            self._get_candidate_partners_query(),
+            {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids) if partner_ids else None},
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _get_open_invoices_query(self):
+        """Open invoices of a batch of customers, with the policy that applies
+        (invoice, else customer, else company) and the due dates that matter:
+        the earliest open instalment and the earliest early-discount deadline."""
+        return f"""
+            SELECT m.id, m.commercial_partner_id, m.company_id, pol.id AS policy_id,
+                   m.payment_reminder_level_id, m.payment_reminder_ref_date,
+                   d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END,
+                   m.amount_residual_signed
+              FROM account_move m
+              JOIN res_partner cp ON cp.id = m.commercial_partner_id
+              JOIN res_company comp ON comp.id = m.company_id
+              LEFT JOIN account_payment_term pt ON pt.id = m.invoice_payment_term_id
+              LEFT JOIN account_payment_reminder_policy ipol
+                     ON ipol.id = m.payment_reminder_policy_id AND ipol.active AND ipol.company_id = m.company_id
+              LEFT JOIN account_payment_reminder_policy ppol
+                     ON ppol.id = cp.payment_reminder_policy_id AND ppol.active AND ppol.company_id = m.company_id
+              LEFT JOIN account_payment_reminder_policy cpol
+                     ON cpol.id = comp.payment_reminder_policy_id AND cpol.active
+             CROSS JOIN LATERAL (SELECT COALESCE(ipol.id, ppol.id, cpol.id) AS id) pol
+             CROSS JOIN LATERAL (
+                    SELECT MIN(l.date_maturity) AS due,
+                           MIN(l.discount_date) FILTER (WHERE l.discount_date >= %(today)s) AS disc
+                      FROM account_move_line l
+                     WHERE l.move_id = m.id AND l.display_type = 'payment_term' AND NOT l.reconciled
+                   ) d
+             WHERE {OPEN_INVOICE_WHERE}
+               AND m.commercial_partner_id = ANY(%(partner_ids)s)
+               AND pol.id IS NOT NULL
+               AND d.due IS NOT NULL
+             ORDER BY m.commercial_partner_id, d.due, m.id
+        """
+
+    def _decide(self, partner_ids, now):
+        """Groups of invoices due for a level now, each with its plan or the
+        reason it waits. Writes nothing."""
+        self.env.cr.execute(
+            self._get_open_invoices_query(),
+            {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids)},
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return []
+        Policy = self.env["account.payment.reminder.policy"]
+        Level = self.env["account.payment.reminder.level"]
+        policies = Policy.browse({row[3] for row in rows})
+        levels_by_policy = {
+            policy.id: policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
+            for policy in policies
+        }
+        partners = self.env["res.partner"].browse(partner_ids)
+        partner_tz = {p.id: p.tz for p in partners}
+        utc_today = now.date()
+
+        buckets = {}
+        for move_id, partner_id, _company_id, policy_id, cur_level_id, ref_date, due, disc, amount in rows:
+            policy = policies.browse(policy_id)
+            if policy.date_from and due < policy.date_from:
+                continue
+            level_id = self._pick_level_for_invoice(
+                levels_by_policy[policy_id], cur_level_id, ref_date, due, disc, utc_today
+            )
+            if not level_id:
+                continue
+            tz = partner_tz.get(partner_id) or policy._get_fallback_tz()
+            local_today = to_local(now, tz).date()
+            level = Level.browse(level_id)
+            if level._get_date(due, disc) > local_today:
+                # not yet due where the customer lives: maybe a lower level is
+                candidates = self._level_candidates(levels_by_policy[policy_id], cur_level_id, ref_date, due, disc)
+                level_id = pick_level(candidates, local_today)
+                if not level_id:
+                    continue
+            key = (partner_id, level_id, move_id if policy.grouping == "invoice" else None)
+            bucket = buckets.setdefault(key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0})
+            bucket["moves"].append(move_id)
+            bucket["refs"][move_id] = due
+            bucket["amount"] += amount or 0.0
+
+        groups = [
+            ReminderGroup(
+                policy=Policy.browse(bucket["policy"]),
+                level=Level.browse(level_id),
+                partner=partners.browse(partner_id),
+                moves=self.env["account.move"].browse(bucket["moves"]),
+                ref_dates=bucket["refs"],
+                amount=bucket["amount"],
+            )
+            for (partner_id, level_id, _move), bucket in buckets.items()
+        ]
+        self._check_rules(groups, now)
+        return groups
+
+    def _level_candidates(self, levels, cur_level_id, ref_date, due, disc):
+        """(level id, date) of the levels not yet sent for an invoice, highest first."""
+        restart = ref_date != due  # a new instalment is the oldest open one: its own ladder
+        current = None if restart or not cur_level_id else levels.browse(cur_level_id)
+        candidates = []
+        for level in levels:
+            if current and (level.sequence, level.id) <= (current.sequence, current.id):
+                break
+            level_date = level._get_date(due, disc)
+            if level_date:
+                candidates.append((level.id, level_date))
+        return candidates
+
+    def _pick_level_for_invoice(self, levels, cur_level_id, ref_date, due, disc, utc_today):
+        """Cheap first pass in UTC, one day ahead so that customers east of UTC
+        are not missed; the exact local date is checked by the caller."""
+        candidates = self._level_candidates(levels, cur_level_id, ref_date, due, disc)
+        return pick_level(candidates, utc_today + timedelta(days=1))
+
+    def _check_rules(self, groups, now):
+        """Fill each group's plan, or its skip reason, from the policy's rules."""
+        contacts = self._get_recent_contacts({(g.policy.company_id.id, g.partner.id) for g in groups}, now)
+        used = defaultdict(int)
+        # the highest levels first, so that a tight budget goes to the most urgent message
+        for group in sorted(groups, key=lambda g: (-g.level.sequence, g.partner.id)):
+            self._check_group(group, now, contacts, used)
+
+    def _get_recent_contacts(self, company_partner_pairs, now):
+        """{(company id, partner id): (last message time, messages in the last 7 days)}."""
+        if not company_partner_pairs:
+            return {}
+        self.env["account.payment.reminder.message"].flush_model()
+        self.env.cr.execute(
+            """
+            SELECT company_id, partner_id, MAX(create_date),
+                   COUNT(*) FILTER (WHERE create_date > %(week_ago)s)
+              FROM account_payment_reminder_message
+             WHERE partner_id = ANY(%(partners)s)
+               AND state NOT IN ('failed', 'cancelled')
+               AND create_date > %(horizon)s
+             GROUP BY company_id, partner_id
+            """,
+            {
+                "partners": list({partner for _company, partner in company_partner_pairs}),
+                "week_ago": now - timedelta(days=7),
+                "horizon": now - timedelta(days=366),
+            },
+        )
+        return {(company, partner): (last, count) for company, partner, last, count in self.env.cr.fetchall()}
+
+    def _check_group(self, group, now, contacts, used):
+        policy, partner = group.policy, group.partner
+        key = (policy.company_id.id, partner.id)
+        last, week_count = contacts.get(key, (None, 0))
+        if policy.min_amount and group.amount < policy.min_amount:
+            group.skip_reason = "below_threshold"
+            return
+        if last and policy.min_interval_days and key not in used:
+            allowed = last + timedelta(days=policy.min_interval_days)
+            if allowed > now:
+                group.skip_reason, group.next_time = "min_interval", allowed
+                return
+        group.planned = self._plan_channels(group)
+        if not group.planned:
+            return
+        cost = sum(1 for _channel, _rcpt, address, _reason in group.planned if address)
+        if policy.max_messages_per_week and week_count + used[key] + cost > policy.max_messages_per_week:
+            group.skip_reason, group.planned = "budget", []
+            return
+        tz = group.recipient_tz
+        weekdays = policy._get_window_weekdays()
+        if not in_send_window(to_local(now, tz), policy.window_start, policy.window_end, weekdays):
+            group.skip_reason, group.planned = "outside_window", []
+            group.next_time = next_window_start(now, tz, policy.window_start, policy.window_end, weekdays)
+            return
+        used[key] += cost
+
+    def _plan_channels(self, group, channels=None, strategy=None):
+        """[(channel, recipient partner, address or None, failure reason)] for a
+        group: with the 'fallback' strategy the first channel that can reach the
+        customer (or the first one, failed with every reason, when none can);
+        with 'all', every channel. Sets the group's skip reason when no channel
+        has a gateway."""
+        level = group.level
+        channels = level._get_channels() if channels is None else channels
+        strategy = strategy or level.channel_strategy
+        company = group.policy.company_id
+        Gateway = self.env["account.payment.reminder.gateway"]
+        usable = [c for c in channels if Gateway._get_for_channel(company, c)]
+        if not usable:
+            group.skip_reason = "no_gateway"
+            return []
+        plans, reasons = [], []
+        for channel in usable:
+            recipient, address, reason = self._get_recipient(group, channel)
+            plans.append((channel, recipient, address, reason))
+            if address and strategy == "fallback":
+                return [plans[-1]]
+            reasons.append(reason)
+        if strategy == "fallback":
+            channel, recipient, _address, _reason = plans[0]
+            return [(channel, recipient, None, "\n".join(filter(None, reasons)))]
+        return plans
+
+    def _get_recipient(self, group, channel):
+        """(contact, address, reason): the invoices' contacts first, then the
+        customer's invoicing address, then the customer itself."""
+        partner = group.partner
+        contacts = group.moves.partner_id | partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
+        reason = None
+        for contact in contacts:
+            address, reason = contact._payment_reminder_address(channel, policy=group.policy)
+            if address:
+                group.recipient_tz = contact.tz or partner.tz or group.policy._get_fallback_tz()
+                return contact, address, None
+        group.recipient_tz = partner.tz or group.policy._get_fallback_tz()
+        return partner, None, reason
+
+    # === QUEUEING === #
+
+    def _apply(self, groups):
+        """Write the messages of the groups that go now and move their invoices
+        to the level. Returns the queued messages (failed ones are final)."""
+        Message = self.env["account.payment.reminder.message"]
+        vals_list, group_of = [], []
+        for group in groups:
+            if group.skip_reason or not group.planned:
+                continue
+            for channel, recipient, address, reason in group.planned:
+                vals_list.append(self._prepare_message_vals(group, channel, recipient, address, reason))
+                group_of.append(group)
+        if not vals_list:
+            return Message
+        messages = self._create_messages(vals_list)
+        created_groups = {id(group_of[index]): group_of[index] for index, message in enumerate(messages) if message}
+        messages = Message.browse([m.id for m in messages if m])
+        self._mark_invoices(created_groups.values())
+        messages._render_contents()
+        failed = messages.filtered(lambda m: m.state == "failed")
+        failed._log_in_chatter()
+        return messages - failed
+
+    def _prepare_message_vals(self, group, channel, recipient, address, reason, trigger="cron", parent=None):
+        level = group.level
+        moves_key = ",".join(str(i) for i in sorted(group.moves.ids))
+        refs = ",".join(sorted({str(d) for d in group.ref_dates.values()}))
+        vals = {
+            "company_id": group.policy.company_id.id,
+            "partner_id": group.partner.id,
+            "recipient_partner_id": recipient.id,
+            "move_ids": [fields.Command.set(group.moves.ids)],
+            "policy_id": group.policy.id,
+            "level_id": level.id,
+            "channel": channel,
+            "gateway_id": self.env["account.payment.reminder.gateway"]
+            ._get_for_channel(group.policy.company_id, channel)
+            .id,
+            "recipient": address or False,
+            "tz": group.recipient_tz,
+            "amount_due": group.amount,
+            "trigger": trigger,
+            "parent_id": parent and parent.id,
+            "idempotency_key": f"{trigger}:{level.id}:{channel}:{refs}:{moves_key}",
+        }
+        if not address:
+            vals.update(
+                state="failed",
+                failed_at=fields.Datetime.now(),
+                failure_code="no_recipient",
+                failure_reason=reason,
+            )
+        return vals
+
+    def _create_messages(self, vals_list):
+        """Create the rows; a row whose idempotency key exists already (another
+        run got there first) is skipped. Returns a list aligned on vals_list,
+        with None for the skipped ones."""
+        Message = self.env["account.payment.reminder.message"]
+        try:
+            with self.env.cr.savepoint(flush=True):
+                return list(Message.create(vals_list))
+        except Exception:  # noqa: BLE001 - unique key race: fall back to one by one
+            _logger.info("Payment reminders: some were queued concurrently; creating one by one")
+        created = []
+        for vals in vals_list:
+            if Message.search_count([("idempotency_key", "=", vals["idempotency_key"])]):
+                created.append(None)
+                continue
+            try:
+                with self.env.cr.savepoint(flush=True):
+                    created.append(Message.create(vals))
+            except Exception:  # noqa: BLE001
+                _logger.info("Payment reminder %s already queued", vals["idempotency_key"])
+                created.append(None)
+        return created
+
+    def _mark_invoices(self, groups):
+        """Record the level reached on each invoice, and schedule its activity."""
+        now = fields.Datetime.now()
+        by_values = defaultdict(list)
+        for group in groups:
+            for move in group.moves:
+                by_values[(group.level.id, group.ref_dates.get(move.id))].append(move.id)
+        Move = self.env["account.move"]
+        for (level_id, ref_date), move_ids in by_values.items():
+            Move.browse(move_ids).write(
+                {
+                    "payment_reminder_level_id": level_id,
+                    "payment_reminder_ref_date": ref_date,
+                    "payment_reminder_last_date": now,
+                }
+            )
+        for group in groups:
+            self._schedule_activity(group)
+
+    def _schedule_activity(self, group):
+        level = group.level
+        if not level.activity_type_id:
+            return
+        move = group.moves[:1]
+        user = level.activity_user_id or move.invoice_user_id or self.env.user
+        move.activity_schedule(
+            activity_type_id=level.activity_type_id.id,
+            summary=_("%(level)s: %(customer)s", level=level.name, customer=group.partner.name),
+            note=_("%(count)s invoice(s) reached this level.", count=len(group.moves)),
+            user_id=user.id,
+        )
+
+    def _queue_channels(self, failed, channels):
+        """Fallback: queue the next channel that can reach the customer after
+        ``failed`` failed for good. Returns the new queued message, if any."""
+        Message = self.env["account.payment.reminder.message"]
+        if not channels:
+            return Message
+        group = ReminderGroup(
+            policy=failed.policy_id,
+            level=failed.level_id,
+            partner=failed.partner_id,
+            moves=failed.move_ids,
+            ref_dates=dict.fromkeys(failed.move_ids.ids, None),
+            amount=failed.amount_due,
+        )
+        planned = self._plan_channels(group, channels=channels, strategy="fallback")
+        if not planned:
+            return Message
+        channel, recipient, address, reason = planned[0]
+        vals = self._prepare_message_vals(group, channel, recipient, address, reason, parent=failed)
+        vals["idempotency_key"] = f"fallback:{failed.id}:{channel}"
+        created = self._create_messages([vals])[0]
+        if not created:
+            return Message
+        created._render_contents()
+        if created.state == "failed":
+            created._log_in_chatter()
+            return Message
+        return created

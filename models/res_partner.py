@@ -1,0 +1,110 @@
+from odoo import _, api, fields, models
+from odoo.tools import email_normalize
+
+from ..tools.phone import messaging_number
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    payment_reminder_policy_id = fields.Many2one(
+        "account.payment.reminder.policy",
+        "Reminder Policy",
+        help="Overrides the company's policy for this customer (when it belongs to the invoice's company).",
+    )
+    payment_reminder_exclude = fields.Boolean("No Payment Reminders", help="Never remind this customer automatically.")
+    payment_reminder_hold_until = fields.Date("Reminders On Hold Until")
+    payment_reminder_hold_reason = fields.Char("Hold Reason")
+    payment_reminder_optout_email = fields.Boolean("Opted Out of E-mail Reminders")
+    payment_reminder_optout_whatsapp = fields.Boolean("Opted Out of WhatsApp Reminders")
+    payment_reminder_optout_sms = fields.Boolean("Opted Out of SMS Reminders")
+    payment_reminder_optout_note = fields.Char("Opt-out Note", help="When and how the customer opted out.")
+    payment_reminder_optin_date = fields.Datetime(
+        "Messaging Opt-in Date", help="When the customer agreed to receive reminders on WhatsApp and SMS."
+    )
+    payment_reminder_optin_source = fields.Char("Messaging Opt-in Source", help="E.g. signed contract, web form.")
+    payment_reminder_message_ids = fields.One2many(
+        "account.payment.reminder.message", "partner_id", string="Payment Reminders"
+    )
+    payment_reminder_message_count = fields.Integer(compute="_compute_payment_reminder_message_count")
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + [
+            "payment_reminder_policy_id",
+            "payment_reminder_exclude",
+            "payment_reminder_hold_until",
+            "payment_reminder_hold_reason",
+            "payment_reminder_optout_email",
+            "payment_reminder_optout_whatsapp",
+            "payment_reminder_optout_sms",
+            "payment_reminder_optout_note",
+            "payment_reminder_optin_date",
+            "payment_reminder_optin_source",
+        ]
+
+    def _compute_payment_reminder_message_count(self):
+        counts = dict(
+            self.env["account.payment.reminder.message"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.payment_reminder_message_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_payment_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_payment_reminder.account_payment_reminder_message_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def _payment_reminder_address(self, channel, policy=None):
+        """Where this contact gets reminders on ``channel``.
+
+        :return: ``(address, None)`` with an e-mail address or an E.164 number,
+            or ``(None, reason)`` with a sentence for the history
+        """
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        if customer[f"payment_reminder_optout_{channel}"]:
+            return None, _("%(customer)s opted out of %(channel)s reminders.", customer=customer.name, channel=channel)
+        if channel == "email":
+            if not self.email:
+                return None, _("%(contact)s has no e-mail address.", contact=self.display_name)
+            normalized = email_normalize(self.email)
+            if not normalized:
+                return None, _(
+                    "%(contact)s has an invalid e-mail address: %(email)s", contact=self.display_name, email=self.email
+                )
+            return normalized, None
+        if policy and policy.require_opt_in and not customer.payment_reminder_optin_date:
+            return None, _("%(customer)s has not opted in to WhatsApp and SMS reminders.", customer=customer.name)
+        number, reason = None, "missing"
+        for raw in (self.mobile, self.phone):
+            if raw:
+                number, reason = messaging_number(raw, self.country_id.code or customer.country_id.code)
+                if number:
+                    return number, None
+        if reason == "missing":
+            detail = _("no mobile number")
+        elif reason == "not_mobile":
+            detail = _("the number cannot receive messages (not a mobile number)")
+        else:
+            detail = reason
+        return None, _("%(contact)s: %(reason)s", contact=self.display_name, reason=detail)
+
+    def _payment_reminder_set_opt_out(self, channel, note):
+        """Record an opt-out on the commercial partner (STOP reply, provider error)."""
+        for customer in self.commercial_partner_id:
+            customer.write(
+                {
+                    f"payment_reminder_optout_{channel}": True,
+                    "payment_reminder_optout_note": note,
+                }
+            )
+            customer._message_log(
+                body=_("Opted out of %(channel)s payment reminders: %(note)s", channel=channel, note=note)
+            )

@@ -1,0 +1,204 @@
+"""Shared plumbing for the developer scripts: find Odoo, run a throw-away cluster.
+
+Plain Python, no Odoo import at module level, so a missing Odoo gives a clear
+message instead of a traceback.
+"""
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ADDON = "account_payment_reminder"
+ROOT = Path(__file__).resolve().parent.parent
+PG_ROLE = "odoo"
+
+
+class SetupError(RuntimeError):
+    """Something the scripts need is missing; the message says what to do."""
+
+
+def find_odoo_src():
+    """Return the folder that holds the ``odoo`` package (and ``odoo-bin``).
+
+    ``ODOO_SRC`` wins; otherwise the ``odoo`` package importable by this Python.
+    """
+    explicit = os.environ.get("ODOO_SRC")
+    if explicit:
+        src = Path(explicit).resolve()
+        if not (src / "odoo" / "release.py").is_file():
+            raise SetupError(f"ODOO_SRC={explicit} does not hold an odoo/ package.")
+        return src
+    probe = subprocess.run(
+        [sys.executable, "-c", "import odoo, os; print(os.path.dirname(odoo.__path__[0]))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0 or not probe.stdout.strip():
+        raise SetupError(
+            "Odoo 18.0 is not importable by this Python and ODOO_SRC is not set.\n"
+            "Install an Odoo 18.0 source tree and its requirements (see README.md,"
+            " 'Getting Odoo'), then either make `import odoo` work or export"
+            " ODOO_SRC=/path/to/folder/holding/odoo."
+        )
+    return Path(probe.stdout.strip())
+
+
+def check_odoo_version(src):
+    release = {}
+    exec((src / "odoo" / "release.py").read_text(), release)  # noqa: S102 - Odoo's own metadata file
+    if tuple(release["version_info"][:2]) != (18, 0):
+        raise SetupError(f"Odoo at {src} is {release['version']}, this addon needs 18.0.")
+
+
+def odoo_bin(src):
+    for candidate in (src / "odoo-bin", src / "odoo" / "odoo-bin"):
+        if candidate.is_file():
+            return candidate
+    raise SetupError(f"No odoo-bin next to {src / 'odoo'}.")
+
+
+def addons_paths(src, workdir):
+    """The addons path: Odoo's own addons and a folder that links this checkout
+    under the addon's technical name (a clone may be called anything)."""
+    link_dir = Path(workdir) / "addons"
+    link_dir.mkdir(parents=True, exist_ok=True)
+    link = link_dir / ADDON
+    if not link.exists():
+        link.symlink_to(ROOT, target_is_directory=True)
+    paths = [str(link_dir)]
+    for candidate in (src / "odoo" / "addons", src / "addons"):
+        if candidate.is_dir():
+            paths.append(str(candidate))
+    extra = os.environ.get("EXTRA_ADDONS")
+    if extra:
+        paths.extend(p for p in extra.split(",") if p)
+    return ",".join(paths)
+
+
+def _pg_bindir():
+    for candidate in ("pg_ctl", "initdb"):
+        found = shutil.which(candidate)
+        if found:
+            return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    if versions:
+        return versions[0]
+    raise SetupError("PostgreSQL server binaries (initdb, pg_ctl) were not found.")
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def throwaway_cluster(keep_dir=None):
+    """Start a private PostgreSQL cluster; yield the libpq settings for Odoo.
+
+    initdb refuses to run as root, so under root the cluster belongs to the
+    ``postgres`` system user.
+    """
+    bindir = _pg_bindir()
+    base = Path(keep_dir or tempfile.mkdtemp(prefix="apr-pg-"))
+    data, sock = base / "data", base / "sock"
+    owner = None
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+    run_as = ["runuser", "-u", owner.pw_name, "--"] if owner else []
+    port = _free_port()
+    fresh = not (data / "PG_VERSION").exists()
+    sock.mkdir(parents=True, exist_ok=True)
+    if owner:
+        for path in (base, sock):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    if fresh:
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    log = base / "postgres.log"
+    if owner and not log.exists():
+        log.touch()
+        os.chown(log, owner.pw_uid, owner.pw_gid)
+    options = (
+        f"-k {sock} -p {port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
+        " -c full_page_writes=off -c max_connections=200"
+    )
+    subprocess.run(
+        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        if fresh:
+            subprocess.run(
+                [
+                    str(bindir.parent / "bin" / "psql") if (bindir / "psql").exists() else "psql",
+                    "-h",
+                    str(sock),
+                    "-p",
+                    str(port),
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "postgres",
+                    "-q",
+                    "-c",
+                    f"CREATE ROLE {PG_ROLE} LOGIN SUPERUSER",
+                ],
+                check=True,
+            )
+        yield {"db_host": str(sock), "db_port": str(port), "db_user": PG_ROLE, "base": base}
+    finally:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not keep_dir:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def odoo_command(src, cluster, workdir, *args):
+    """The argv of an odoo-bin call against the throw-away cluster."""
+    return [
+        sys.executable,
+        str(odoo_bin(src)),
+        f"--addons-path={addons_paths(src, workdir)}",
+        f"--db_host={cluster['db_host']}",
+        f"--db_port={cluster['db_port']}",
+        f"--db_user={cluster['db_user']}",
+        f"--data-dir={Path(workdir) / 'filestore'}",
+        *args,
+    ]
+
+
+def main_guard(func):
+    """Run ``func`` and turn a SetupError into a clear message and exit code 2."""
+    try:
+        return func()
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
