@@ -4,6 +4,7 @@ from . import account_payment_reminder_policy
 from . import account_payment_reminder_level
 from . import account_payment_reminder_message
 from . import account_payment_reminder_run
+from . import account_payment_reminder_demo
 from . import account_move
 from . import res_partner
 from . import res_company

@@ -39,7 +39,7 @@ class AccountPaymentReminderMessage(models.Model):
 
     _name = "account.payment.reminder.message"
     _description = "Payment Reminder Message"
-    _order = "create_date desc, id desc"
+    _order = "queued_at desc, id desc"
     _rec_name = "display_name"
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
@@ -86,6 +86,8 @@ class AccountPaymentReminderMessage(models.Model):
         help="The failed message this one falls back from.",
     )
     attempt_count = fields.Integer(readonly=True)
+    queued_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now, copy=False)
+    claimed_at = fields.Datetime(readonly=True, help="When the last send attempt started.")
     next_attempt_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now)
     tz = fields.Char("Time Zone", readonly=True)
     sent_at = fields.Datetime(readonly=True)
@@ -275,11 +277,11 @@ class AccountPaymentReminderMessage(models.Model):
         self.flush_recordset()
         self.env.cr.execute(
             "UPDATE account_payment_reminder_message SET state = 'sending', attempt_count = attempt_count + 1,"
-            " write_date = now() at time zone 'UTC' WHERE id = %s AND state = 'queued' RETURNING id",
-            [self.id],
+            " claimed_at = %s WHERE id = %s AND state = 'queued' RETURNING id",
+            [now, self.id],
         )
         claimed = bool(self.env.cr.fetchone())
-        self.invalidate_recordset(["state", "attempt_count"])
+        self.invalidate_recordset(["state", "attempt_count", "claimed_at"])
         return claimed
 
     def _send_one(self):
@@ -374,7 +376,7 @@ class AccountPaymentReminderMessage(models.Model):
         """Messages stuck in 'sending' were interrupted mid-call: they may have
         reached the customer, so they are failed with a reason, never resent."""
         limit = fields.Datetime.subtract(fields.Datetime.now(), minutes=SENDING_TIMEOUT_MINUTES)
-        stuck = self.search([("state", "=", "sending"), ("write_date", "<", limit)])
+        stuck = self.search([("state", "=", "sending"), ("claimed_at", "<", limit)])
         for message in stuck:
             message.write(
                 {

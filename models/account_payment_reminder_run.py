@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from psycopg2 import IntegrityError
+
 from odoo import _, api, fields, models
 
 from ..tools.schedule import in_send_window, next_window_start, pick_level, to_local
@@ -85,8 +87,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
         wake_up = []
         partners = self._get_candidate_partners(partner_ids)
         total = len(partners)
-        for start in range(0, total, BATCH_CUSTOMERS):
-            batch = partners[start : start + BATCH_CUSTOMERS]
+        batch_size = self._batch_size()
+        for start in range(0, total, batch_size):
+            batch = partners[start : start + batch_size]
             groups = self._decide(batch, now)
             stats["customers"] += len(batch)
             for group in groups:
@@ -114,7 +117,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             future = [moment for moment in wake_up if moment > now]
             if cron and future:
                 cron._trigger(at=min(future))
-        stats["failed"] = Message.search_count([("state", "=", "failed"), ("create_date", ">=", now)])
+        stats["failed"] = Message.search_count([("state", "=", "failed"), ("queued_at", ">=", now)])
         stats["seconds"] = round(time.monotonic() - started, 2)
         _logger.info(
             "Payment reminders: %s customers, %s due, %s queued, %s sent in %ss",
@@ -125,6 +128,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
             stats["seconds"],
         )
         return stats
+
+    def _batch_size(self):
+        return BATCH_CUSTOMERS
 
     # === DECISION === #
 
@@ -275,12 +281,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
         self.env["account.payment.reminder.message"].flush_model()
         self.env.cr.execute(
             """
-            SELECT company_id, partner_id, MAX(create_date),
-                   COUNT(*) FILTER (WHERE create_date > %(week_ago)s)
+            SELECT company_id, partner_id, MAX(queued_at),
+                   COUNT(*) FILTER (WHERE queued_at > %(week_ago)s)
               FROM account_payment_reminder_message
              WHERE partner_id = ANY(%(partners)s)
                AND state NOT IN ('failed', 'cancelled')
-               AND create_date > %(horizon)s
+               AND queued_at > %(horizon)s
              GROUP BY company_id, partner_id
             """,
             {
@@ -419,23 +425,27 @@ class AccountPaymentReminderRun(models.AbstractModel):
         run got there first) is skipped. Returns a list aligned on vals_list,
         with None for the skipped ones."""
         Message = self.env["account.payment.reminder.message"]
+        taken = set(
+            Message.search([("idempotency_key", "in", [vals["idempotency_key"] for vals in vals_list])]).mapped(
+                "idempotency_key"
+            )
+        )
+        fresh = [vals for vals in vals_list if vals["idempotency_key"] not in taken]
         try:
             with self.env.cr.savepoint(flush=True):
-                return list(Message.create(vals_list))
-        except Exception:  # noqa: BLE001 - unique key race: fall back to one by one
-            _logger.info("Payment reminders: some were queued concurrently; creating one by one")
-        created = []
+                created = iter(Message.create(fresh))
+            return [None if vals["idempotency_key"] in taken else next(created) for vals in vals_list]
+        except IntegrityError:
+            _logger.info("Payment reminders: another run queued some of these; creating one by one")
+        result = []
         for vals in vals_list:
-            if Message.search_count([("idempotency_key", "=", vals["idempotency_key"])]):
-                created.append(None)
-                continue
             try:
                 with self.env.cr.savepoint(flush=True):
-                    created.append(Message.create(vals))
-            except Exception:  # noqa: BLE001
-                _logger.info("Payment reminder %s already queued", vals["idempotency_key"])
-                created.append(None)
-        return created
+                    result.append(Message.create(vals))
+            except IntegrityError:
+                _logger.info("Payment reminder %s was queued by another run", vals["idempotency_key"])
+                result.append(None)
+        return result
 
     def _mark_invoices(self, groups):
         """Record the level reached on each invoice, and schedule its activity."""

@@ -12,10 +12,11 @@ class ResCompany(models.Model):
 
     def _payment_reminder_install_policies(self):
         """Give every company without a policy a copy of the shipped default."""
-        default = self.env.ref("account_payment_reminder.policy_default", raise_if_not_found=False)
+        # sudo: the default policy belongs to the main company, which the creator of a company may not see
+        default = self.env.ref("account_payment_reminder.policy_default", raise_if_not_found=False).sudo()
         if not default:
             return
-        companies = self or self.search([])
+        companies = (self or self.search([])).sudo()
         for company in companies.filtered(lambda c: not c.payment_reminder_policy_id):
             if default.company_id == company:
                 company.payment_reminder_policy_id = default

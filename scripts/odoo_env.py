@@ -181,11 +181,12 @@ def throwaway_cluster(keep_dir=None):
             shutil.rmtree(base, ignore_errors=True)
 
 
-def odoo_command(src, cluster, workdir, *args):
+def odoo_command(src, cluster, workdir, *args, subcommand=None):
     """The argv of an odoo-bin call against the throw-away cluster."""
     return [
         sys.executable,
         str(odoo_bin(src)),
+        *([subcommand] if subcommand else []),
         f"--addons-path={addons_paths(src, workdir)}",
         f"--db_host={cluster['db_host']}",
         f"--db_port={cluster['db_port']}",

@@ -1,0 +1,4 @@
+from . import test_schedule
+from . import test_cron
+from . import test_reliability
+from . import test_security

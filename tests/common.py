@@ -1,0 +1,136 @@
+"""Fixtures shared by the tests: a company with its own policy and ladder,
+customers in several time zones, and helpers to make invoices and run the
+scheduler at a given instant."""
+
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class PaymentReminderCommon(AccountTestInvoicingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.company.write({"email": "billing@company.example", "phone": "+1 555 0100"})
+        cls.Message = cls.env["account.payment.reminder.message"]
+        # the scheduler's internals run as the superuser, like the cron
+        cls.Run = cls.env["account.payment.reminder.run"].sudo()
+        cls.policy = cls._create_policy(cls.company)
+        cls.company.payment_reminder_policy_id = cls.policy
+        levels = cls.policy.level_ids.sorted("sequence")
+        cls.level_courtesy, cls.level_due, cls.level_overdue, cls.level_followup, cls.level_final = levels
+        # e-mail goes through Odoo's own mail queue (which does not leave the machine under tests)
+        cls.gateway_mail = cls.env.ref("account_payment_reminder.gateway_mail")
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Azure Interior",
+                "email": "ap@azure.example",
+                "tz": "Europe/Brussels",
+                "lang": "en_US",
+                "country_id": cls.env.ref("base.be").id,
+                "mobile": "+32 470 12 34 56",
+            }
+        )
+
+    @classmethod
+    def _create_policy(cls, company, **values):
+        """A ladder like the shipped one, with a window open all day every day
+        and no interval nor budget, so that each test turns on only the rule it
+        is about."""
+        template = cls.env.ref
+        return cls.env["account.payment.reminder.policy"].create(
+            {
+                "name": "Test policy",
+                "company_id": company.id,
+                "min_interval_days": 0,
+                "max_messages_per_week": 0,
+                "window_start": 0.0,
+                "window_end": 24.0,
+                "window_sat": True,
+                "window_sun": True,
+                "default_tz": "UTC",
+                "level_ids": [
+                    Command.create(
+                        {
+                            "name": name,
+                            "sequence": sequence,
+                            "offset_days": offset,
+                            "use_email": True,
+                            "mail_template_id": template(f"account_payment_reminder.mail_template_{key}").id,
+                            "is_final_notice": key == "final",
+                        }
+                    )
+                    for name, key, sequence, offset in (
+                        ("Courtesy", "courtesy", 10, -3),
+                        ("Due today", "due", 20, 0),
+                        ("Overdue", "overdue", 30, 7),
+                        ("Second reminder", "followup", 40, 14),
+                        ("Final notice", "final", 50, 30),
+                    )
+                ],
+                **values,
+            }
+        )
+
+    @classmethod
+    def create_invoice(cls, partner=None, due=date(2026, 3, 31), amount=1000.0, currency=None, company=None, **values):
+        """A posted customer invoice dated a month before ``due``, without taxes."""
+        company = company or cls.company
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": (partner or cls.customer).id,
+                    "invoice_date": fields.Date.subtract(due, days=30),
+                    "invoice_date_due": due,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Consulting", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                    ],
+                    **values,
+                }
+            )
+        )
+        move.action_post()
+        return move
+
+    def pay(self, invoice, amount=None, when=None):
+        """Register a payment (the whole residual by default)."""
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "amount": amount if amount is not None else invoice.amount_residual,
+                    "payment_date": when or invoice.invoice_date_due,
+                    "payment_difference_handling": "open",
+                }
+            )
+        )
+        wizard.action_create_payments()
+        return invoice
+
+    def run_at(self, moment, **kwargs):
+        """Run the scheduler at ``moment`` (a naive UTC datetime or a string)."""
+        with freeze_time(moment):
+            return self.Run._run(**kwargs)
+
+    @contextmanager
+    def frozen(self, moment):
+        with freeze_time(moment):
+            yield
+
+    def messages_for(self, invoice):
+        return self.Message.search([("move_ids", "in", invoice.ids)], order="id")
+
+    @staticmethod
+    def utc(*args):
+        return datetime(*args)

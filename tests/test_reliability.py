@@ -1,0 +1,127 @@
+from datetime import date, datetime
+
+from odoo.tests import tagged
+
+from .common import PaymentReminderCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReliability(PaymentReminderCommon):
+    """Never twice, never lost: idempotency, crashes, concurrent runs."""
+
+    def test_second_run_at_the_same_instant_sends_nothing(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        first = self.run_at("2026-03-31 09:00")
+        second = self.run_at("2026-03-31 09:00")
+        self.assertEqual(first["sent"], 1)
+        self.assertEqual(second["queued"], 0)
+        self.assertEqual(second["sent"], 0)
+        self.assertEqual(len(self.messages_for(invoice)), 1)
+
+    def test_crash_after_commit_before_send_does_not_duplicate(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        other = self.create_invoice(partner=self.customer.copy({"name": "Other"}), due=date(2026, 3, 31))
+        with self.frozen("2026-03-31 09:00"):
+            # what a run commits before it calls any provider, then the process dies
+            partners = self.Run._get_candidate_partners()
+            queued = self.Run._apply(self.Run._decide(partners, datetime(2026, 3, 31, 9, 0)))
+        self.assertEqual(len(queued), 2)
+        self.assertEqual(set(queued.mapped("state")), {"queued"})
+        self.assertFalse(queued.mail_id, "nothing reached the mail queue yet")
+        # the next run sends each queued message once and queues nothing new
+        stats = self.run_at("2026-03-31 10:00")
+        self.assertEqual(stats["retried"], 2)
+        self.assertEqual(stats["queued"], 0)
+        self.assertEqual(self.messages_for(invoice | other), queued)
+        self.assertEqual(set(queued.mapped("state")), {"sent"})
+        self.assertEqual(len(queued.mail_id), 2)
+        self.run_at("2026-03-31 11:00")
+        self.assertEqual(len(self.env["mail.mail"].search([("id", "in", queued.mail_id.ids)])), 2)
+        self.assertEqual(self.messages_for(invoice | other), queued)
+
+    def test_crash_during_send_is_failed_not_resent(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        with self.frozen("2026-03-31 09:00"):
+            partners = self.Run._get_candidate_partners()
+            message = self.Run._apply(self.Run._decide(partners, datetime(2026, 3, 31, 9, 0)))
+            # the provider was being called when the process died
+            self.assertTrue(message._claim(datetime(2026, 3, 31, 9, 0)))
+        self.assertEqual(message.state, "sending")
+        self.run_at("2026-03-31 09:05")
+        self.assertEqual(message.state, "sending", "a slow provider call is left alone")
+        self.run_at("2026-03-31 09:30")
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.failure_code, "interrupted")
+        self.assertIn("not sent again", message.failure_reason)
+        self.assertFalse(message.mail_id)
+        self.assertEqual(self.messages_for(invoice), message, "and no new message for that level")
+
+    def test_two_runs_queueing_the_same_reminder_create_one_row(self):
+        self.create_invoice(due=date(2026, 3, 31))
+        with self.frozen("2026-03-31 09:00"):
+            now = datetime(2026, 3, 31, 9, 0)
+            partners = self.Run._get_candidate_partners()
+            # both runs decided before either wrote anything
+            groups_a = self.Run._decide(partners, now)
+            groups_b = self.Run._decide(partners, now)
+            first = self.Run._apply(groups_a)
+            second = self.Run._apply(groups_b)
+        self.assertEqual(len(first), 1)
+        self.assertFalse(second)
+        self.assertEqual(self.Message.search_count([("partner_id", "=", self.customer.id)]), 1)
+
+    def test_claim_is_exclusive(self):
+        self.create_invoice(due=date(2026, 3, 31))
+        with self.frozen("2026-03-31 09:00"):
+            partners = self.Run._get_candidate_partners()
+            message = self.Run._apply(self.Run._decide(partners, datetime(2026, 3, 31, 9, 0)))
+            self.assertTrue(message._claim(datetime(2026, 3, 31, 9, 0)))
+            self.assertFalse(message._claim(datetime(2026, 3, 31, 9, 0)), "the second sender backs off")
+
+    def test_sandbox_bounce_is_a_failure_with_reason(self):
+        sandbox = self.env["account.payment.reminder.gateway"].create(
+            {"name": "Sandbox", "provider": "sandbox", "state": "test", "use_email": True}
+        )
+        self.gateway_mail.state = "disabled"
+        bouncing = self.customer.copy({"name": "Gone Ltd", "email": "ap@gone.invalid"})
+        invoice = self.create_invoice(partner=bouncing, due=date(2026, 3, 31))
+        fine = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at("2026-03-31 09:00")
+        bounced = self.messages_for(invoice)
+        self.assertEqual(bounced.state, "failed")
+        self.assertEqual(bounced.gateway_id, sandbox)
+        self.assertEqual(bounced.failure_code, "sandbox_bounce")
+        sent = self.messages_for(fine)
+        self.assertEqual(sent.state, "sent")
+        self.assertTrue(sent.provider_message_id.startswith("sandbox-"))
+        self.assertIn(fine.name, sent.provider_payload)
+
+    def test_enabled_gateway_wins_over_test_gateway(self):
+        self.env["account.payment.reminder.gateway"].create(
+            {"name": "Sandbox", "provider": "sandbox", "state": "test", "use_email": True, "sequence": 1}
+        )
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at("2026-03-31 09:00")
+        self.assertEqual(self.messages_for(invoice).gateway_id, self.gateway_mail)
+
+    def test_no_gateway_waits_without_failing(self):
+        self.gateway_mail.state = "disabled"
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        stats = self.run_at("2026-03-31 09:00")
+        self.assertEqual(stats["skipped_no_gateway"], 1)
+        self.assertFalse(self.messages_for(invoice))
+        self.gateway_mail.state = "enabled"
+        self.run_at("2026-03-31 10:00")
+        self.assertEqual(self.messages_for(invoice).state, "sent")
+
+    def test_batches_cover_every_customer(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Customer {i}", "email": f"c{i}@example.com"} for i in range(7)]
+        )
+        invoices = self.env["account.move"]
+        for customer in customers:
+            invoices |= self.create_invoice(partner=customer, due=date(2026, 3, 31))
+        self.patch(type(self.Run), "_batch_size", lambda self: 3)
+        stats = self.run_at("2026-03-31 09:00")
+        self.assertEqual(stats["sent"], 7)
+        self.assertEqual(len(self.Message.search([("move_ids", "in", invoices.ids)])), 7)

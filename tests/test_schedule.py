@@ -1,0 +1,69 @@
+from datetime import date, datetime, timedelta
+
+from odoo.tests import BaseCase, tagged
+
+from ..tools.schedule import in_send_window, next_window_start, pick_level, retry_delay, to_local
+
+WEEKDAYS = {0, 1, 2, 3, 4}
+
+
+@tagged("post_install", "-at_install")
+class TestSchedule(BaseCase):
+    """The time rules, on plain values."""
+
+    def test_same_window_two_time_zones(self):
+        # Monday 2026-03-02 02:00 UTC is 10:00 in Singapore and 21:00 (Sunday) in New York
+        now = datetime(2026, 3, 2, 2, 0)
+        self.assertTrue(in_send_window(to_local(now, "Asia/Singapore"), 9, 17, WEEKDAYS))
+        self.assertFalse(in_send_window(to_local(now, "America/New_York"), 9, 17, WEEKDAYS))
+        # and at 15:00 UTC it is 23:00 in Singapore, 10:00 in New York
+        later = datetime(2026, 3, 2, 15, 0)
+        self.assertFalse(in_send_window(to_local(later, "Asia/Singapore"), 9, 17, WEEKDAYS))
+        self.assertTrue(in_send_window(to_local(later, "America/New_York"), 9, 17, WEEKDAYS))
+
+    def test_window_end_is_exclusive_and_overnight_windows_work(self):
+        self.assertFalse(in_send_window(datetime(2026, 3, 2, 17, 0), 9, 17, WEEKDAYS))
+        self.assertTrue(in_send_window(datetime(2026, 3, 2, 16, 59), 9, 17, WEEKDAYS))
+        self.assertTrue(in_send_window(datetime(2026, 3, 2, 23, 0), 20, 2, WEEKDAYS))
+        self.assertTrue(in_send_window(datetime(2026, 3, 2, 1, 0), 20, 2, WEEKDAYS))
+        self.assertFalse(in_send_window(datetime(2026, 3, 2, 3, 0), 20, 2, WEEKDAYS))
+
+    def test_next_window_start(self):
+        # Sunday 21:00 in New York: next start is Monday 09:00 local = 14:00 UTC
+        self.assertEqual(
+            next_window_start(datetime(2026, 3, 2, 2, 0), "America/New_York", 9, 17, WEEKDAYS),
+            datetime(2026, 3, 2, 14, 0),
+        )
+        # Friday 18:00 in Singapore (10:00 UTC): next start is Monday 09:00 local = 01:00 UTC
+        self.assertEqual(
+            next_window_start(datetime(2026, 3, 6, 10, 0), "Asia/Singapore", 9, 17, WEEKDAYS),
+            datetime(2026, 3, 9, 1, 0),
+        )
+        # inside the window: now
+        self.assertEqual(
+            next_window_start(datetime(2026, 3, 2, 2, 0), "Asia/Singapore", 9, 17, WEEKDAYS),
+            datetime(2026, 3, 2, 2, 0),
+        )
+        self.assertIsNone(next_window_start(datetime(2026, 3, 2, 2, 0), "UTC", 9, 17, set()))
+
+    def test_next_window_start_across_daylight_saving(self):
+        # Europe/Brussels moves to summer time on 2026-03-29: 08:30 local is 06:30 UTC that Monday
+        self.assertEqual(
+            next_window_start(datetime(2026, 3, 28, 12, 0), "Europe/Brussels", 8.5, 18, WEEKDAYS),
+            datetime(2026, 3, 30, 6, 30),
+        )
+
+    def test_unknown_time_zone_falls_back_to_utc(self):
+        self.assertEqual(to_local(datetime(2026, 3, 2, 2, 0), "Mars/Olympus").hour, 2)
+
+    def test_pick_level(self):
+        candidates = [(3, date(2026, 3, 10)), (2, date(2026, 3, 3)), (1, date(2026, 3, 1))]
+        self.assertEqual(pick_level(candidates, date(2026, 3, 2)), 1)
+        self.assertEqual(pick_level(candidates, date(2026, 3, 5)), 2)
+        self.assertEqual(pick_level(candidates, date(2026, 4, 1)), 3)
+        self.assertIsNone(pick_level(candidates, date(2026, 2, 1)))
+
+    def test_retry_backoff(self):
+        self.assertEqual(retry_delay(1), timedelta(minutes=5))
+        self.assertEqual(retry_delay(3), timedelta(minutes=20))
+        self.assertIsNone(retry_delay(6))
