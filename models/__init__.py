@@ -1,5 +1,9 @@
 from . import account_payment_reminder_gateway
 from . import account_payment_reminder_provider
+from . import account_payment_reminder_provider_whatsapp
+from . import account_payment_reminder_provider_twilio
+from . import account_payment_reminder_provider_odoo_sms
+from . import account_payment_reminder_whatsapp_template
 from . import account_payment_reminder_policy
 from . import account_payment_reminder_level
 from . import account_payment_reminder_message
@@ -9,3 +13,4 @@ from . import account_move
 from . import res_partner
 from . import res_company
 from . import res_config_settings
+from . import sms_template

@@ -1,3 +1,5 @@
+import uuid
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -37,6 +39,23 @@ class AccountPaymentReminderGateway(models.Model):
     rate_limit = fields.Float(
         "Messages per Second", default=0.0, help="0 means no limit beyond what the provider enforces."
     )
+    recipient_interval = fields.Integer(
+        "Seconds Between Two Messages to a Recipient",
+        default=0,
+        help="WhatsApp refuses bursts to one person (about one message every 6 seconds).",
+    )
+    webhook_key = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        default=lambda self: uuid.uuid4().hex,
+        help="Unguessable part of the webhook URLs of this gateway.",
+    )
+    webhook_url = fields.Char(
+        "Webhook URL",
+        compute="_compute_webhook_url",
+        groups="base.group_system",
+        help="Give this URL to the provider for delivery receipts and replies.",
+    )
     message_ids = fields.One2many("account.payment.reminder.message", "gateway_id")
 
     _sql_constraints = [
@@ -49,6 +68,11 @@ class AccountPaymentReminderGateway(models.Model):
         for gateway in self:
             channels = gateway._get_provider()._get_supported_channels() if gateway.provider else set()
             gateway.supported_channels = ",".join(code for code, _label in CHANNELS if code in channels)
+
+    def _compute_webhook_url(self):
+        for gateway in self:
+            path = gateway._get_provider()._get_webhook_path(gateway) if gateway.provider else None
+            gateway.webhook_url = path and gateway.get_base_url() + path
 
     @api.constrains("provider", "state")
     def _check_sandbox_never_enabled(self):

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .sms_template import describe_encoding
+
 CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
 """Every channel, in fallback order: the fastest-read first."""
 
@@ -48,6 +50,25 @@ class AccountPaymentReminderLevel(models.Model):
         "E-mail Template",
         domain=[("model", "=", "account.payment.reminder.message")],
     )
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        "SMS Template",
+        domain=[("model", "=", "account.payment.reminder.message")],
+        help="Also the text of WhatsApp messages sent inside the customer's 24-hour window without a template.",
+    )
+    sms_gsm_only = fields.Boolean(
+        "Plain SMS Characters",
+        default=True,
+        help="Replace typographic quotes, dashes and spaces with plain ones, so that SMS cost fewer segments.",
+    )
+    whatsapp_template_ids = fields.Many2many(
+        "account.payment.reminder.whatsapp.template",
+        "account_payment_reminder_level_whatsapp_template_rel",
+        "level_id",
+        "template_id",
+        "WhatsApp Templates",
+        help="One per language; the customer's language picks it.",
+    )
     is_final_notice = fields.Boolean("Final Notice")
     activity_type_id = fields.Many2one(
         "mail.activity.type",
@@ -60,6 +81,14 @@ class AccountPaymentReminderLevel(models.Model):
         help="Defaults to the invoice's salesperson, then to the user who runs the scheduler.",
     )
     message_count = fields.Integer(compute="_compute_message_count")
+    preview_move_id = fields.Many2one(
+        "account.move",
+        "Preview For",
+        store=False,
+        domain=[("move_type", "=", "out_invoice"), ("state", "=", "posted")],
+    )
+    sms_preview = fields.Text("SMS Preview", compute="_compute_sms_preview")
+    sms_preview_info = fields.Char("SMS Segments", compute="_compute_sms_preview")
 
     @api.constrains("use_email", "use_whatsapp", "use_sms")
     def _check_channels(self):
@@ -67,11 +96,17 @@ class AccountPaymentReminderLevel(models.Model):
             if not level._get_channels():
                 raise ValidationError(_("Level '%(level)s' needs at least one channel.", level=level.name))
 
-    @api.constrains("use_email", "mail_template_id")
+    @api.constrains("use_email", "mail_template_id", "use_sms", "sms_template_id", "use_whatsapp")
     def _check_templates(self):
         for level in self:
             if level.use_email and not level.mail_template_id:
                 raise ValidationError(_("Level '%(level)s' sends e-mail: choose its template.", level=level.name))
+            if level.use_sms and not level.sms_template_id:
+                raise ValidationError(_("Level '%(level)s' sends SMS: choose its template.", level=level.name))
+            if level.use_whatsapp and not (level.whatsapp_template_ids or level.sms_template_id):
+                raise ValidationError(
+                    _("Level '%(level)s' sends WhatsApp messages: choose its templates.", level=level.name)
+                )
 
     def _compute_message_count(self):
         counts = dict(
@@ -82,10 +117,46 @@ class AccountPaymentReminderLevel(models.Model):
         for level in self:
             level.message_count = counts.get(level, 0)
 
+    @api.depends("preview_move_id", "sms_template_id", "sms_gsm_only")
+    def _compute_sms_preview(self):
+        for level in self:
+            move = level.preview_move_id
+            if not (move and level.sms_template_id):
+                level.sms_preview = level.sms_preview_info = False
+                continue
+            message = self.env["account.payment.reminder.message"].new(
+                {
+                    "company_id": move.company_id.id,
+                    "partner_id": move.commercial_partner_id.id,
+                    "recipient_partner_id": move.partner_id.id,
+                    "move_ids": [fields.Command.set(move.ids)],
+                    "level_id": level.id,
+                    "channel": "sms",
+                    "idempotency_key": "preview",
+                    "payment_link": move.payment_reminder_url,
+                }
+            )
+            body = message._render_sms_preview(level)
+            level.sms_preview = body
+            level.sms_preview_info = describe_encoding(level.env, body)
+
     def _get_channels(self):
         """The level's channels, in fallback order."""
         self.ensure_one()
         return [code for code, _label in CHANNELS if self[f"use_{code}"]]
+
+    def _get_whatsapp_template(self, lang, company):
+        """The level's WhatsApp template for a customer's language: the one made
+        for that language, else one without language, else none."""
+        self.ensure_one()
+        templates = self.whatsapp_template_ids.filtered(
+            lambda t: t.active and t.company_id in (company, self.env["res.company"])
+        )
+        return (
+            templates.filtered(lambda t: t.lang == lang)[:1]
+            or templates.filtered(lambda t: not t.lang)[:1]
+            or templates[:1]
+        )
 
     def _get_date(self, due_date, discount_date=None):
         """The day this level is due for an invoice, or None when it does not apply."""

@@ -1,14 +1,22 @@
 import logging
+import time
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import formatLang, html2plaintext
+from odoo.tools import format_date, formatLang, html2plaintext
 
 from ..exceptions import ReminderProviderError
+from ..tools.keywords import classify
 from ..tools.schedule import in_send_window, next_window_start, retry_delay, to_local
+from ..tools.sms import segment_info, to_gsm
+from ..tools.twilio_api import TwilioClient
+from ..tools.whatsapp_api import WhatsAppCloudClient
 from .account_payment_reminder_level import CHANNELS
+from .account_payment_reminder_whatsapp_template import PARAM_MAX_LENGTH
+from .sms_template import describe_encoding
 
 _logger = logging.getLogger(__name__)
 
@@ -101,6 +109,10 @@ class AccountPaymentReminderMessage(models.Model):
     cost = fields.Float(readonly=True, digits=(16, 4))
     provider_payload = fields.Text(readonly=True, groups="base.group_no_one")
     mail_id = fields.Many2one("mail.mail", readonly=True)
+    whatsapp_template_id = fields.Many2one("account.payment.reminder.whatsapp.template", readonly=True)
+    payment_link = fields.Char(readonly=True, help="The tracked short link sent by SMS or WhatsApp.")
+    due_date_display = fields.Char("Due Date", compute="_compute_due_date_display")
+    encoding_info = fields.Char("Encoding", compute="_compute_encoding_info")
 
     _sql_constraints = [
         ("idempotency_key_unique", "UNIQUE(idempotency_key)", "This reminder was already queued."),
@@ -132,6 +144,17 @@ class AccountPaymentReminderMessage(models.Model):
                 formatLang(self.env, sum(moves.mapped("amount_residual")), currency_obj=currency)
                 for currency, moves in totals.items()
             )
+
+    @api.depends("move_ids.invoice_date_due", "lang")
+    def _compute_due_date_display(self):
+        for message in self:
+            due = min(message.move_ids.mapped("invoice_date_due"), default=False)
+            message.due_date_display = due and format_date(message.env, due, lang_code=message.lang or None)
+
+    @api.depends("body", "channel")
+    def _compute_encoding_info(self):
+        for message in self:
+            message.encoding_info = message.channel == "sms" and describe_encoding(message.env, message.body)
 
     # === ACTIONS === #
 
@@ -232,6 +255,111 @@ class AccountPaymentReminderMessage(models.Model):
                     }
                 )
 
+    def _render_sms(self):
+        for message in self:
+            message._ensure_payment_link()
+        for template, messages in self.grouped(lambda m: m.level_id.sms_template_id).items():
+            if not template:
+                continue
+            bodies = template._render_field("body", messages.ids, compute_lang=True)
+            langs = template._render_lang(messages.ids)
+            for message in messages:
+                body = bodies[message.id] or ""
+                if message.level_id.sms_gsm_only:
+                    body = to_gsm(body)
+                message.write({"body": body, "segments": segment_info(body).segments, "lang": langs.get(message.id)})
+
+    def _render_sms_preview(self, level):
+        """The SMS text of ``level`` for this (unsaved) message, as it would go."""
+        self.ensure_one()
+        template = level.sms_template_id.with_context(lang=self.recipient_partner_id.lang or None)
+        body = template._render_template(template.body, self._name, self.ids, engine="inline_template")[self.id]
+        return to_gsm(body) if level.sms_gsm_only else body
+
+    def _render_whatsapp(self):
+        for message in self:
+            message._ensure_payment_link()
+            lang = message.recipient_partner_id.lang or message.partner_id.lang
+            template = message.level_id._get_whatsapp_template(lang, message.company_id)
+            vals = {"lang": lang, "whatsapp_template_id": template.id}
+            if template:
+                vals["body"] = template._fill(message.with_context(lang=lang)._get_param_values(template))
+            elif message.level_id.sms_template_id:
+                # free-form text, only inside the customer's 24-hour window
+                vals["body"] = message.level_id.sms_template_id._render_field("body", message.ids, compute_lang=True)[
+                    message.id
+                ]
+            message.write(vals)
+
+    def _ensure_payment_link(self):
+        """A short, click-counted link to view and pay the oldest invoice."""
+        self.ensure_one()
+        if self.payment_link or not self.move_ids:
+            return self.payment_link
+        move = self._get_link_move()
+        medium = self.env["utm.medium"]._fetch_or_create_utm_medium(self.channel, module="account_payment_reminder")
+        # sudo: link trackers are marketing records the accountant need not manage
+        tracker = (
+            self.env["link.tracker"]
+            .sudo()
+            .search_or_create([{"url": move.payment_reminder_url, "title": move.name, "medium_id": medium.id}])
+        )
+        self.payment_link = tracker[0].short_url
+        return self.payment_link
+
+    def _get_link_move(self):
+        return self.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))[:1]
+
+    def _get_whatsapp_button_suffix(self):
+        """The variable end of the template's URL button: the portal path, with
+        its access token, of the oldest invoice (the button's fixed prefix is
+        the site's address)."""
+        move = self._get_link_move()
+        return move and move.get_portal_url().lstrip("/")
+
+    def _get_param_values(self, template):
+        """The texts of the template's parameters, in order, in the message's language."""
+        self.ensure_one()
+        message = self.with_context(lang=self.lang or self.recipient_partner_id.lang or None)
+        due = min(message.move_ids.mapped("invoice_date_due"), default=False)
+        today = fields.Date.context_today(message)
+        values = {
+            "customer_name": (message.recipient_partner_id or message.partner_id).name or "",
+            "company_name": message.company_id.name or "",
+            "invoice_numbers": message.invoice_names or "",
+            "invoice_count": str(len(message.move_ids)),
+            "amount_due": message.amount_due_display or "",
+            "due_date": due and format_date(message.env, due, lang_code=message.env.context.get("lang")) or "",
+            "days_overdue": str(max(0, (today - due).days)) if due else "",
+            "payment_link": message.payment_link or (message._get_link_move().payment_reminder_url or ""),
+        }
+        return [values[param.value] for param in template.param_ids]
+
+    def _get_whatsapp_values(self):
+        """(body parameters, URL button suffix) for the message's template,
+        checked against WhatsApp's rules; raises ReminderProviderError."""
+        self.ensure_one()
+        template = self.whatsapp_template_id
+        params = self._get_param_values(template)
+        labels = dict(self.env["account.payment.reminder.whatsapp.template.param"]._fields["value"].selection)
+        for index, (param, value) in enumerate(zip(template.param_ids, params, strict=True), start=1):
+            if not value.strip():
+                raise ReminderProviderError(
+                    _("Template parameter {{%(index)s}} (%(label)s) is empty.", index=index, label=labels[param.value]),
+                    code="param_empty",
+                )
+            if len(value) > PARAM_MAX_LENGTH or "\n" in value:
+                raise ReminderProviderError(
+                    _(
+                        "Template parameter {{%(index)s}} (%(label)s) is too long or has line breaks.",
+                        index=index,
+                        label=labels[param.value],
+                    ),
+                    code="param_too_long",
+                )
+        suffix = self._get_whatsapp_button_suffix() if template.url_button else None
+        return params, suffix
+
     def _refresh_recipient(self):
         """Re-read the customer's address (for a retry after it was fixed)."""
         for message in self:
@@ -252,16 +380,50 @@ class AccountPaymentReminderMessage(models.Model):
         auto_commit = self.env["account.move"]._can_commit()
         now = fields.Datetime.now()
         sent = self.browse()
+        last_call = {}  # gateway id -> monotonic time of its last call in this run
         for message in self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now):
-            if not message._claim(now):
-                continue  # another run took it
+            if message._wait_for_recipient(now) or not message._claim(now):
+                continue  # later, or another run took it
             if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit  # the claim must be durable before the provider sees the message
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # the claim is durable before the provider call
+            message._respect_rate_limit(last_call)
             message._send_one()
             sent |= message
             if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit  # record the provider's answer before the next call
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # the provider's answer is durable at once
         return sent
+
+    def _wait_for_recipient(self, now):
+        """Postpone a message to a recipient the gateway messaged a moment ago
+        (WhatsApp refuses bursts to one person). True when postponed."""
+        interval = self.gateway_id.recipient_interval
+        if not (interval and self.recipient):
+            return False
+        previous = self.search(
+            [
+                ("gateway_id", "=", self.gateway_id.id),
+                ("recipient", "=", self.recipient),
+                ("sent_at", ">", now - timedelta(seconds=interval)),
+                ("id", "!=", self.id),
+            ],
+            order="sent_at desc",
+            limit=1,
+        )
+        if previous:
+            self.next_attempt_at = previous.sent_at + timedelta(seconds=interval)
+            return True
+        return False
+
+    def _respect_rate_limit(self, last_call):
+        """Sleep as needed to keep the gateway under its messages per second."""
+        gateway = self.gateway_id
+        if gateway.rate_limit > 0:
+            previous = last_call.get(gateway.id)
+            if previous is not None:
+                wait = 1.0 / gateway.rate_limit - (time.monotonic() - previous)
+                if wait > 0:
+                    time.sleep(wait)
+            last_call[gateway.id] = time.monotonic()
 
     def _claim(self, now):
         """Atomically take a queued message for sending; False if already taken
@@ -293,6 +455,8 @@ class AccountPaymentReminderMessage(models.Model):
                 raise ReminderProviderError(_("No active gateway for this channel."), code="no_gateway")
             if self.channel == "email" and not self.body_html:
                 raise ReminderProviderError(_("The level has no e-mail template."), code="no_template")
+            if self.channel != "email" and not (self.body or self.whatsapp_template_id):
+                raise ReminderProviderError(_("The level has no template for this channel."), code="no_template")
             result = gateway._get_provider()._send(gateway, self)
         except ReminderProviderError as error:
             self._handle_failure(error)
@@ -369,6 +533,80 @@ class AccountPaymentReminderMessage(models.Model):
             )
             message.move_ids._message_log_batch(bodies=dict.fromkeys(message.move_ids.ids, Markup(body)))
 
+    # === RECEIPTS AND REPLIES (webhooks) === #
+
+    @api.model
+    def _process_receipt(self, gateway, provider_message_id, state, when=None, code=None, reason=None):
+        """Apply a delivery receipt. Unknown ids, unknown states, late and
+        repeated receipts change nothing. A delivery failure falls back to the
+        level's next channel."""
+        if not provider_message_id or not state:
+            return self.browse()
+        domain = [("provider_message_id", "=", provider_message_id)]
+        if gateway:
+            domain.append(("gateway_id", "=", gateway.id))
+        message = self.search(domain, limit=1)
+        if not message:
+            _logger.info("Payment reminder receipt for unknown message %s ignored", provider_message_id)
+            return message
+        if state != "failed":
+            return message._apply_status(state, when=when)
+        provider = gateway.provider if gateway else message.provider
+        error = message._get_receipt_error(provider, code, reason)
+        moved = message._apply_status("failed", when=when, code=error.code, reason=error.reason)
+        if moved:
+            _logger.warning("Payment reminder %s not delivered: %s", message.id, error.reason)
+            if error.opt_out:
+                message.partner_id._payment_reminder_set_opt_out(message.channel, error.reason)
+            message._log_in_chatter()
+            message._fallback()._dispatch()
+        return moved
+
+    def _get_receipt_error(self, provider, code, reason):
+        if provider == "twilio":
+            error = TwilioClient.error(code)
+            if reason and error.code == "http_None":
+                error.reason = reason
+            return error
+        if provider == "whatsapp":
+            error = WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
+            return error
+        return ReminderProviderError(reason or _("Not delivered."), code=code)
+
+    @api.model
+    def _process_inbound(self, gateway, channel, number, text, reply=None, when=None):
+        """An inbound SMS or WhatsApp message: opens WhatsApp's 24-hour window,
+        records STOP (and START) and hands other replies to the accountant."""
+        when = when or fields.Datetime.now()
+        partner = self._find_partner_by_number(number)
+        if not partner:
+            _logger.info("Inbound %s from an unknown number ignored", channel)
+            return partner
+        customer = partner.commercial_partner_id
+        if channel == "whatsapp":
+            customer.payment_reminder_wa_last_inbound = max(when, customer.payment_reminder_wa_last_inbound or when)
+        keyword = classify(text)
+        if keyword == "stop":
+            customer._payment_reminder_set_opt_out(
+                channel, _("Replied %(text)s on %(date)s", text=text.strip(), date=fields.Datetime.to_string(when))
+            )
+        elif keyword == "start" and customer[f"payment_reminder_optout_{channel}"]:
+            customer.write({f"payment_reminder_optout_{channel}": False, "payment_reminder_optout_note": False})
+            customer._message_log(body=_("Opted in again to %(channel)s payment reminders.", channel=channel))
+        else:
+            customer._payment_reminder_handle_reply(channel, number, text, reply)
+        return customer
+
+    @api.model
+    def _find_partner_by_number(self, number):
+        """The contact a number belongs to: the recipient of our last message to
+        it, else a contact with that mobile or phone number."""
+        last = self.search([("recipient", "=", number), ("channel", "in", ("sms", "whatsapp"))], limit=1)
+        if last:
+            return last.recipient_partner_id
+        # sudo: webhooks run as public; the number identifies the customer
+        return self.env["res.partner"].sudo().search([("phone_sanitized", "=", number)], limit=1)
+
     # === SCHEDULER HOOKS === #
 
     @api.model
@@ -390,3 +628,10 @@ class AccountPaymentReminderMessage(models.Model):
             )
         stuck._log_in_chatter()
         return stuck
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -44,6 +44,12 @@ class AccountPaymentReminderProvider(models.AbstractModel):
         """Check the credentials; return a sentence for the user or raise UserError."""
         return _("Nothing to check for this provider.")
 
+    @api.model
+    def _get_webhook_path(self, gateway):
+        """The path (after the base URL) where the provider posts receipts and
+        replies, or None when it has no webhook."""
+        return None
+
 
 class AccountPaymentReminderProviderMail(models.AbstractModel):
     _name = "account.payment.reminder.provider.mail"
@@ -100,7 +106,11 @@ class AccountPaymentReminderProviderSandbox(models.AbstractModel):
             "subject": message.subject or None,
             "text": message.body,
         }
+        if message.whatsapp_template_id:
+            params, suffix = message._get_whatsapp_values()
+            payload.update(template=message.whatsapp_template_id.template_name, params=params, button=suffix)
         return {
             "provider_message_id": f"sandbox-{uuid.uuid4().hex}",
+            "segments": message.segments,
             "payload": json.dumps(payload, ensure_ascii=False, indent=1),
         }

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.tools import email_normalize
 
@@ -23,6 +25,11 @@ class ResPartner(models.Model):
         "Messaging Opt-in Date", help="When the customer agreed to receive reminders on WhatsApp and SMS."
     )
     payment_reminder_optin_source = fields.Char("Messaging Opt-in Source", help="E.g. signed contract, web form.")
+    payment_reminder_wa_last_inbound = fields.Datetime(
+        "Last WhatsApp Message Received",
+        readonly=True,
+        help="Free-form WhatsApp messages may be sent for 24 hours after the customer's last message.",
+    )
     payment_reminder_message_ids = fields.One2many(
         "account.payment.reminder.message", "partner_id", string="Payment Reminders"
     )
@@ -95,6 +102,20 @@ class ResPartner(models.Model):
         else:
             detail = reason
         return None, _("%(contact)s: %(reason)s", contact=self.display_name, reason=detail)
+
+    def _payment_reminder_whatsapp_window_open(self, now=None):
+        """True within 24 hours of the customer's last WhatsApp message."""
+        self.ensure_one()
+        last = self.commercial_partner_id.payment_reminder_wa_last_inbound
+        now = now or fields.Datetime.now()
+        return bool(last) and now - last < timedelta(hours=24)
+
+    def _payment_reminder_handle_reply(self, channel, number, text, reply=None):
+        """A reply that is not a keyword: show it to the accountant."""
+        self.ensure_one()
+        self._message_log(
+            body=_("%(channel)s reply from %(number)s: %(text)s", channel=channel, number=number, text=text)
+        )
 
     def _payment_reminder_set_opt_out(self, channel, note):
         """Record an opt-out on the commercial partner (STOP reply, provider error)."""

@@ -1,1 +1,1 @@
-from . import phone, schedule
+from . import keywords, phone, schedule, signatures, sms

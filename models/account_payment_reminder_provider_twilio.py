@@ -1,0 +1,89 @@
+import json
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..exceptions import ReminderProviderError
+from ..tools.twilio_api import DEFAULT_BASE_URL, REASONS, TwilioClient
+
+
+class AccountPaymentReminderGateway(models.Model):
+    _inherit = "account.payment.reminder.gateway"
+
+    provider = fields.Selection(selection_add=[("twilio", "Twilio (SMS and WhatsApp)")], ondelete={"twilio": "cascade"})
+    twilio_account_sid = fields.Char("Account SID")
+    twilio_auth_token = fields.Char("Auth Token", groups="base.group_system", copy=False)
+    twilio_from_number = fields.Char("SMS Sender", help="E.164 number or alphanumeric sender id.")
+    twilio_whatsapp_from = fields.Char("WhatsApp Sender", help="The E.164 number registered for WhatsApp.")
+    twilio_messaging_service_sid = fields.Char("Messaging Service SID")
+    twilio_base_url = fields.Char("Twilio API URL", default=DEFAULT_BASE_URL, groups="base.group_system")
+
+
+class AccountPaymentReminderProviderTwilio(models.AbstractModel):
+    _name = "account.payment.reminder.provider.twilio"
+    _inherit = "account.payment.reminder.provider"
+    _description = "Payment Reminder Provider: Twilio"
+
+    @api.model
+    def _get_supported_channels(self):
+        return {"sms", "whatsapp"}
+
+    @api.model
+    def _get_webhook_path(self, gateway):
+        return f"/payment_reminder/webhook/twilio/{gateway.webhook_key}"
+
+    @api.model
+    def _client(self, gateway):
+        return TwilioClient(
+            gateway.twilio_account_sid,
+            gateway.twilio_auth_token,
+            base_url=gateway.twilio_base_url,
+            timeout=gateway.timeout,
+        )
+
+    @api.model
+    def _send(self, gateway, message):
+        client = self._client(gateway)
+        callback = gateway.get_base_url() + self._get_webhook_path(gateway) + "/status"
+        if message.channel == "sms":
+            answer, payload = client.send(
+                message.recipient,
+                body=message.body,
+                from_=gateway.twilio_from_number or None,
+                messaging_service_sid=gateway.twilio_messaging_service_sid or None,
+                status_callback=callback,
+            )
+        else:
+            template = message.whatsapp_template_id
+            kwargs = {}
+            if template and template.twilio_content_sid:
+                params, _suffix = message._get_whatsapp_values()
+                kwargs = {
+                    "content_sid": template.twilio_content_sid,
+                    "content_variables": {str(index): value for index, value in enumerate(params, start=1)},
+                }
+            elif message.recipient_partner_id._payment_reminder_whatsapp_window_open():
+                kwargs = {"body": message.body}
+            else:
+                raise ReminderProviderError(str(REASONS[63016]), code="63016")
+            answer, payload = client.send(
+                f"whatsapp:{message.recipient}",
+                from_=f"whatsapp:{gateway.twilio_whatsapp_from}",
+                status_callback=callback,
+                **kwargs,
+            )
+        price = answer.get("price")
+        return {
+            "provider_message_id": answer.get("sid"),
+            "segments": int(answer.get("num_segments") or 0) or None,
+            "cost": abs(float(price)) if price not in (None, "") else 0.0,
+            "payload": json.dumps(payload, ensure_ascii=False, indent=1),
+        }
+
+    @api.model
+    def _check_connection(self, gateway):
+        try:
+            answer = self._client(gateway).check()
+        except ReminderProviderError as error:
+            raise UserError(error.reason) from error
+        return _("Connected: %(name)s", name=answer.get("friendly_name") or gateway.twilio_account_sid)

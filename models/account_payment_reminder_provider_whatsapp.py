@@ -1,0 +1,80 @@
+import json
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..exceptions import ReminderProviderError
+from ..tools.whatsapp_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL, REASONS, WhatsAppCloudClient
+
+
+class AccountPaymentReminderGateway(models.Model):
+    _inherit = "account.payment.reminder.gateway"
+
+    provider = fields.Selection(
+        selection_add=[("whatsapp", "WhatsApp Business Cloud API")], ondelete={"whatsapp": "cascade"}
+    )
+    wa_phone_number_id = fields.Char("Phone Number ID", help="Meta's id of the sending number, not the number.")
+    wa_access_token = fields.Char("Access Token", groups="base.group_system", copy=False)
+    wa_app_secret = fields.Char(
+        "App Secret", groups="base.group_system", copy=False, help="Checks the signature of Meta's webhook calls."
+    )
+    wa_verify_token = fields.Char(
+        "Webhook Verify Token",
+        groups="base.group_system",
+        copy=False,
+        help="The token you type in Meta's App Dashboard when subscribing the webhook.",
+    )
+    wa_api_version = fields.Char("Graph API Version", default=DEFAULT_API_VERSION)
+    wa_base_url = fields.Char("Graph API URL", default=DEFAULT_BASE_URL, groups="base.group_system")
+
+
+class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
+    _name = "account.payment.reminder.provider.whatsapp"
+    _inherit = "account.payment.reminder.provider"
+    _description = "Payment Reminder Provider: WhatsApp Business Cloud API"
+
+    @api.model
+    def _get_supported_channels(self):
+        return {"whatsapp"}
+
+    @api.model
+    def _get_webhook_path(self, gateway):
+        return f"/payment_reminder/webhook/whatsapp/{gateway.webhook_key}"
+
+    @api.model
+    def _client(self, gateway):
+        return WhatsAppCloudClient(
+            gateway.wa_phone_number_id,
+            gateway.wa_access_token,
+            api_version=gateway.wa_api_version,
+            base_url=gateway.wa_base_url,
+            timeout=gateway.timeout,
+        )
+
+    @api.model
+    def _send(self, gateway, message):
+        client = self._client(gateway)
+        template = message.whatsapp_template_id
+        if template:
+            params, suffix = message._get_whatsapp_values()
+            wamid, payload = client.send_template(
+                message.recipient,
+                template.template_name,
+                template.lang_code,
+                params,
+                button_suffix=suffix,
+                tracker=message.idempotency_key,
+            )
+        elif message.recipient_partner_id._payment_reminder_whatsapp_window_open():
+            wamid, payload = client.send_text(message.recipient, message.body, tracker=message.idempotency_key)
+        else:
+            raise ReminderProviderError(str(REASONS[131047]), code="131047")
+        return {"provider_message_id": wamid, "payload": json.dumps(payload, ensure_ascii=False, indent=1)}
+
+    @api.model
+    def _check_connection(self, gateway):
+        try:
+            answer = self._client(gateway).check()
+        except ReminderProviderError as error:
+            raise UserError(error.reason) from error
+        return _("Connected: %(number)s", number=answer.get("display_phone_number") or gateway.wa_phone_number_id)

@@ -1,0 +1,126 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+PARAM_VALUES = [
+    ("customer_name", "Customer name"),
+    ("company_name", "Your company name"),
+    ("invoice_numbers", "Invoice numbers"),
+    ("invoice_count", "Number of invoices"),
+    ("amount_due", "Amount due"),
+    ("due_date", "Due date"),
+    ("days_overdue", "Days overdue"),
+    ("payment_link", "Link to view and pay"),
+]
+PARAM_MAX_LENGTH = 1024  # WhatsApp's limit for a template body
+
+
+class AccountPaymentReminderWhatsappTemplate(models.Model):
+    """A WhatsApp message template as approved by Meta: its name, language and
+    the mapping of its ``{{1}}..{{n}}`` body parameters to invoice values."""
+
+    _name = "account.payment.reminder.whatsapp.template"
+    _description = "Payment Reminder WhatsApp Template"
+    _order = "template_name, lang_code"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", index=True, help="Empty: every company.")
+    template_name = fields.Char(
+        "Meta Template Name", required=True, help="Exactly as approved in WhatsApp Manager, e.g. payment_overdue."
+    )
+    lang_code = fields.Char("Meta Language Code", required=True, default="en", help="e.g. en, en_US, fr, pt_BR, id")
+    lang = fields.Selection(
+        "_get_lang_selection", "For Customers Speaking", help="Empty: used when no template matches the language."
+    )
+    category = fields.Selection(
+        [("utility", "Utility"), ("marketing", "Marketing"), ("authentication", "Authentication")],
+        default="utility",
+        required=True,
+        help="Payment reminders are Utility messages; a template with promotional wording becomes Marketing.",
+    )
+    body_text = fields.Text(
+        "Approved Body", required=True, help="The body as approved, with {{1}}, {{2}}... where values go."
+    )
+    param_ids = fields.One2many(
+        "account.payment.reminder.whatsapp.template.param", "template_id", "Parameters", copy=True
+    )
+    url_button = fields.Boolean(
+        "URL Button",
+        default=True,
+        help="The template's first button opens https://your-domain/{{1}}; its variable part is the invoice's "
+        "portal path with its access token.",
+    )
+    twilio_content_sid = fields.Char(
+        "Twilio Content SID",
+        help="The HX... id of the same template in Twilio's Content API, to send it through Twilio.",
+    )
+    preview_move_id = fields.Many2one(
+        "account.move",
+        "Preview For",
+        domain=[("move_type", "=", "out_invoice"), ("state", "=", "posted")],
+        store=False,
+    )
+    preview = fields.Text(compute="_compute_preview")
+
+    @api.model
+    def _get_lang_selection(self):
+        return self.env["res.lang"].get_installed()
+
+    @api.constrains("body_text", "param_ids")
+    def _check_params(self):
+        for template in self:
+            numbers = {int(n) for n in re.findall(r"\{\{\s*(\d+)\s*\}\}", template.body_text or "")}
+            if numbers != set(range(1, len(template.param_ids) + 1)):
+                raise ValidationError(
+                    _(
+                        "Template '%(name)s' has the placeholders %(placeholders)s in its body but "
+                        "%(count)s parameters.",
+                        name=template.name,
+                        placeholders=", ".join(f"{{{{{n}}}}}" for n in sorted(numbers)) or "-",
+                        count=len(template.param_ids),
+                    )
+                )
+
+    @api.depends("preview_move_id", "body_text", "param_ids.value")
+    def _compute_preview(self):
+        for template in self:
+            move = template.preview_move_id
+            if not move:
+                template.preview = template.body_text
+                continue
+            message = self.env["account.payment.reminder.message"].new(
+                {
+                    "company_id": move.company_id.id,
+                    "partner_id": move.commercial_partner_id.id,
+                    "recipient_partner_id": move.partner_id.id,
+                    "move_ids": [fields.Command.set(move.ids)],
+                    "channel": "whatsapp",
+                    "idempotency_key": "preview",
+                    "lang": move.partner_id.lang,
+                }
+            )
+            values = message._get_param_values(template)
+            text = template._fill(values)
+            suffix = message._get_whatsapp_button_suffix() if template.url_button else None
+            template.preview = text + (f"\n[{_('View and pay')}: .../{suffix}]" if suffix else "")
+
+    def _fill(self, values):
+        """The body with its placeholders replaced by ``values`` (in order)."""
+        self.ensure_one()
+        return re.sub(
+            r"\{\{\s*(\d+)\s*\}\}",
+            lambda match: values[int(match.group(1)) - 1] if int(match.group(1)) <= len(values) else match.group(0),
+            self.body_text or "",
+        )
+
+
+class AccountPaymentReminderWhatsappTemplateParam(models.Model):
+    _name = "account.payment.reminder.whatsapp.template.param"
+    _description = "Payment Reminder WhatsApp Template Parameter"
+    _order = "template_id, sequence, id"
+
+    template_id = fields.Many2one("account.payment.reminder.whatsapp.template", required=True, ondelete="cascade")
+    sequence = fields.Integer(default=10)
+    value = fields.Selection(PARAM_VALUES, required=True)
