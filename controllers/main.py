@@ -89,7 +89,7 @@ class PaymentReminderWebhook(http.Controller):
         try:
             payload = json.loads(raw)
             changes = [change["value"] for entry in payload["entry"] for change in entry.get("changes", [])]
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             _logger.warning("WhatsApp webhook %s: malformed payload (%s)", gateway.id, error)
             raise BadRequest() from error
         Message = request.env["account.payment.reminder.message"].sudo()

@@ -93,7 +93,7 @@ class AccountPaymentReminderMessage(models.Model):
         readonly=True,
         help="The failed message this one falls back from.",
     )
-    attempt_count = fields.Integer(readonly=True)
+    attempt_count = fields.Integer(readonly=True, default=0)
     queued_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now, copy=False)
     claimed_at = fields.Datetime(readonly=True, help="When the last send attempt started.")
     next_attempt_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now)
@@ -206,6 +206,8 @@ class AccountPaymentReminderMessage(models.Model):
                 vals[stamp] = when
             if state in ("delivered", "read") and not message.sent_at:
                 vals["sent_at"] = when
+            if state == "read" and not message.delivered_at:
+                vals["delivered_at"] = when
             if state == "failed":
                 vals.update(failure_code=code, failure_reason=reason)
             message.write(vals)
@@ -273,7 +275,8 @@ class AccountPaymentReminderMessage(models.Model):
         """The SMS text of ``level`` for this (unsaved) message, as it would go."""
         self.ensure_one()
         template = level.sms_template_id.with_context(lang=self.recipient_partner_id.lang or None)
-        body = template._render_template(template.body, self._name, self.ids, engine="inline_template")[self.id]
+        rendered = template._render_template(template.body, self._name, list(self._ids), engine="inline_template")
+        body = next(iter(rendered.values()), "") or ""
         return to_gsm(body) if level.sms_gsm_only else body
 
     def _render_whatsapp(self):
@@ -438,8 +441,12 @@ class AccountPaymentReminderMessage(models.Model):
                 return False
         self.flush_recordset()
         self.env.cr.execute(
-            "UPDATE account_payment_reminder_message SET state = 'sending', attempt_count = attempt_count + 1,"
-            " claimed_at = %s WHERE id = %s AND state = 'queued' RETURNING id",
+            """
+            UPDATE account_payment_reminder_message
+               SET state = 'sending', attempt_count = COALESCE(attempt_count, 0) + 1, claimed_at = %s
+             WHERE id = %s AND state = 'queued'
+            RETURNING id
+            """,
             [now, self.id],
         )
         claimed = bool(self.env.cr.fetchone())
@@ -482,29 +489,30 @@ class AccountPaymentReminderMessage(models.Model):
 
     def _handle_failure(self, error):
         """Retry a transient error later; fail a permanent one and fall back."""
+        reason = error.message(self.lang or self.env.lang)
         delay = error.transient and retry_delay(self.attempt_count)
         if delay:
-            _logger.info("Payment reminder %s: %s (retry in %s)", self.id, error.reason, delay)
+            _logger.info("Payment reminder %s: %s (retry in %s)", self.id, reason, delay)
             self.write(
                 {
                     "state": "queued",
                     "next_attempt_at": fields.Datetime.now() + delay,
                     "failure_code": error.code,
-                    "failure_reason": _("Retrying: %(reason)s", reason=error.reason),
+                    "failure_reason": _("Retrying: %(reason)s", reason=reason),
                 }
             )
             return
-        _logger.warning("Payment reminder %s failed: %s", self.id, error.reason)
+        _logger.warning("Payment reminder %s failed: %s", self.id, reason)
         self.write(
             {
                 "state": "failed",
                 "failed_at": fields.Datetime.now(),
                 "failure_code": error.code,
-                "failure_reason": error.reason,
+                "failure_reason": reason,
             }
         )
         if error.opt_out and self.recipient_partner_id:
-            self.recipient_partner_id.commercial_partner_id._payment_reminder_set_opt_out(self.channel, error.reason)
+            self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
         self._log_in_chatter()
         fallback = self._fallback()
         if fallback:
@@ -553,24 +561,21 @@ class AccountPaymentReminderMessage(models.Model):
             return message._apply_status(state, when=when)
         provider = gateway.provider if gateway else message.provider
         error = message._get_receipt_error(provider, code, reason)
-        moved = message._apply_status("failed", when=when, code=error.code, reason=error.reason)
+        text = error.message(message.lang or self.env.lang)
+        moved = message._apply_status("failed", when=when, code=error.code, reason=text)
         if moved:
-            _logger.warning("Payment reminder %s not delivered: %s", message.id, error.reason)
+            _logger.warning("Payment reminder %s not delivered: %s", message.id, text)
             if error.opt_out:
-                message.partner_id._payment_reminder_set_opt_out(message.channel, error.reason)
+                message.partner_id._payment_reminder_set_opt_out(message.channel, text)
             message._log_in_chatter()
             message._fallback()._dispatch()
         return moved
 
     def _get_receipt_error(self, provider, code, reason):
         if provider == "twilio":
-            error = TwilioClient.error(code)
-            if reason and error.code == "http_None":
-                error.reason = reason
-            return error
+            return TwilioClient.error(code, answer={"message": reason})
         if provider == "whatsapp":
-            error = WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
-            return error
+            return WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
         return ReminderProviderError(reason or _("Not delivered."), code=code)
 
     @api.model

@@ -65,7 +65,7 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
             elif message.recipient_partner_id._payment_reminder_whatsapp_window_open():
                 kwargs = {"body": message.body}
             else:
-                raise ReminderProviderError(str(REASONS[63016]), code="63016")
+                raise ReminderProviderError(REASONS[63016], code="63016")
             answer, payload = client.send(
                 f"whatsapp:{message.recipient}",
                 from_=f"whatsapp:{gateway.twilio_whatsapp_from}",
@@ -85,5 +85,5 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
         try:
             answer = self._client(gateway).check()
         except ReminderProviderError as error:
-            raise UserError(error.reason) from error
+            raise UserError(error.message(self.env.lang)) from error
         return _("Connected: %(name)s", name=answer.get("friendly_name") or gateway.twilio_account_sid)

@@ -68,7 +68,7 @@ class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
         elif message.recipient_partner_id._payment_reminder_whatsapp_window_open():
             wamid, payload = client.send_text(message.recipient, message.body, tracker=message.idempotency_key)
         else:
-            raise ReminderProviderError(str(REASONS[131047]), code="131047")
+            raise ReminderProviderError(REASONS[131047], code="131047")
         return {"provider_message_id": wamid, "payload": json.dumps(payload, ensure_ascii=False, indent=1)}
 
     @api.model
@@ -76,5 +76,5 @@ class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
         try:
             answer = self._client(gateway).check()
         except ReminderProviderError as error:
-            raise UserError(error.reason) from error
+            raise UserError(error.message(self.env.lang)) from error
         return _("Connected: %(number)s", number=answer.get("display_phone_number") or gateway.wa_phone_number_id)

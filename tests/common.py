@@ -11,6 +11,8 @@ from odoo import Command, fields
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .fake_providers import META_TOKEN, TWILIO_SID, TWILIO_TOKEN, FakeProviderServer
+
 
 class PaymentReminderCommon(AccountTestInvoicingCommon):
     @classmethod
@@ -134,3 +136,67 @@ class PaymentReminderCommon(AccountTestInvoicingCommon):
     @staticmethod
     def utc(*args):
         return datetime(*args)
+
+
+class ChannelCommon(PaymentReminderCommon):
+    """WhatsApp through Meta, SMS through Twilio, e-mail as the last resort,
+    with a local fake provider server behind both gateways."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake = FakeProviderServer().start()
+        cls.addClassCleanup(cls.fake.stop)
+        ref = cls.env.ref
+        for key in ("courtesy", "due", "overdue", "followup", "final"):
+            template = ref(f"account_payment_reminder.whatsapp_template_{key}")
+            cls.fake.meta_templates[(template.template_name, template.lang_code)] = len(template.param_ids)
+        Gateway = cls.env["account.payment.reminder.gateway"]
+        cls.gateway_wa = Gateway.create(
+            {
+                "name": "WhatsApp",
+                "provider": "whatsapp",
+                "state": "enabled",
+                "use_whatsapp": True,
+                "wa_phone_number_id": "106540352242922",
+                "wa_access_token": META_TOKEN,
+                "wa_app_secret": "meta-app-secret",
+                "wa_verify_token": "verify-me",
+                "wa_base_url": cls.fake.url,
+                "timeout": 2,
+            }
+        )
+        cls.gateway_twilio = Gateway.create(
+            {
+                "name": "Twilio SMS",
+                "provider": "twilio",
+                "state": "enabled",
+                "use_sms": True,
+                "twilio_account_sid": TWILIO_SID,
+                "twilio_auth_token": TWILIO_TOKEN,
+                "twilio_from_number": "+15550100",
+                "twilio_whatsapp_from": "+15550101",
+                "twilio_base_url": cls.fake.url,
+                "timeout": 2,
+            }
+        )
+        for level in cls.policy.level_ids:
+            key = {"Courtesy": "courtesy", "Due today": "due", "Overdue": "overdue"}.get(level.name, "followup")
+            if level.is_final_notice:
+                key = "final"
+            level.write(
+                {
+                    "use_whatsapp": True,
+                    "use_sms": True,
+                    "use_email": True,
+                    "channel_strategy": "fallback",
+                    "sms_template_id": ref(f"account_payment_reminder.sms_template_{key}").id,
+                    "whatsapp_template_ids": [
+                        Command.set(ref(f"account_payment_reminder.whatsapp_template_{key}").ids)
+                    ],
+                }
+            )
+
+    def setUp(self):
+        super().setUp()
+        self.fake.reset()

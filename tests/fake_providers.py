@@ -8,6 +8,7 @@ Everything it receives is kept in ``requests`` for assertions.
 
 import base64
 import json
+import os
 import re
 import threading
 import time
@@ -56,6 +57,11 @@ class FakeProviderServer:
     def sent(self, kind=None):
         """The message requests received, optionally of one kind: meta, twilio, iap."""
         return [r for r in self.requests if r["kind"] != "check" and (kind is None or r["kind"] == kind)]
+
+
+def _clock():
+    """Wall-clock seconds that freezegun does not freeze (tests freeze time)."""
+    return os.times().elapsed
 
 
 def _digits(number):
@@ -124,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             return self._reply(400, _meta_error(100, "Invalid JSON"))
-        record = {"kind": "meta", "path": path, "headers": dict(self.headers), "json": body, "at": time.monotonic()}
+        record = {"kind": "meta", "path": path, "headers": dict(self.headers), "json": body, "at": _clock()}
         self.fake.requests.append(record)
         if self.headers.get("Authorization") != f"Bearer {META_TOKEN}":
             return self._reply(401, _meta_error(190, "Error validating access token: Session has expired."))
@@ -165,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Twilio: POST /2010-04-01/Accounts/{AccountSid}/Messages.json (form-encoded)
     def _twilio(self, path, raw):
         form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
-        record = {"kind": "twilio", "path": path, "headers": dict(self.headers), "form": form, "at": time.monotonic()}
+        record = {"kind": "twilio", "path": path, "headers": dict(self.headers), "form": form, "at": _clock()}
         self.fake.requests.append(record)
         if not self._twilio_auth():
             return self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
@@ -197,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _iap(self, raw):
         call = json.loads(raw)
         params = call.get("params") or {}
-        record = {"kind": "iap", "json": params, "at": time.monotonic()}
+        record = {"kind": "iap", "json": params, "at": _clock()}
         self.fake.requests.append(record)
         results = []
         for message in params.get("messages") or []:

@@ -9,7 +9,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
 
-_lt = LazyTranslate(__name__)
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 
@@ -85,11 +85,11 @@ class TwilioClient:
             )
         except requests.Timeout as error:
             raise ReminderProviderError(
-                str(_lt("Twilio did not answer in time.")), code="timeout", transient=True
+                _lt("Twilio did not answer in time."), code="timeout", transient=True
             ) from error
         except requests.RequestException as error:
             raise ReminderProviderError(
-                str(_lt("Twilio could not be reached: %s", error)), code="connection", transient=True
+                _lt("Twilio could not be reached: %s", error), code="connection", transient=True
             ) from error
         try:
             answer = response.json()
@@ -106,11 +106,11 @@ class TwilioClient:
             code = int(code) if code not in (None, "") else None
         except (TypeError, ValueError):
             code = None
-        known = REASONS.get(code)
         message = (answer or {}).get("message") if isinstance(answer, dict) else None
-        reason = str(known) if known else (message or str(_lt("Twilio refused the message (HTTP %s).", status)))
+        reason = REASONS.get(code) or _lt("Twilio refused the message (code %s).", code or status)
         return ReminderProviderError(
             reason,
+            detail=message or None,
             code=code or f"http_{status}",
             transient=code in TRANSIENT_CODES or (status or 0) >= 500 or status == 429,
             opt_out=code in OPT_OUT_CODES,

@@ -7,7 +7,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
 
-_lt = LazyTranslate(__name__)
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
@@ -97,7 +97,7 @@ class WhatsAppCloudClient:
             return answer["messages"][0]["id"], payload
         except (KeyError, IndexError, TypeError) as error:
             raise ReminderProviderError(
-                str(_lt("WhatsApp answered without a message id.")), code="bad_answer", transient=True
+                _lt("WhatsApp answered without a message id."), code="bad_answer", transient=True
             ) from error
 
     def _request(self, method, path, payload):
@@ -112,11 +112,11 @@ class WhatsAppCloudClient:
             )
         except requests.Timeout as error:
             raise ReminderProviderError(
-                str(_lt("WhatsApp did not answer in time.")), code="timeout", transient=True
+                _lt("WhatsApp did not answer in time."), code="timeout", transient=True
             ) from error
         except requests.RequestException as error:
             raise ReminderProviderError(
-                str(_lt("WhatsApp could not be reached: %s", error)), code="connection", transient=True
+                _lt("WhatsApp could not be reached: %s", error), code="connection", transient=True
             ) from error
         try:
             answer = response.json()
@@ -132,12 +132,10 @@ class WhatsAppCloudClient:
         error = error if isinstance(error, dict) else {}
         code = error.get("code")
         detail = (error.get("error_data") or {}).get("details") or error.get("message") or ""
-        known = REASONS.get(code)
-        reason = str(known) if known else str(_lt("WhatsApp refused the message (HTTP %s).", status))
-        if detail:
-            reason = f"{reason} {detail}"
+        reason = REASONS.get(code) or _lt("WhatsApp refused the message (code %s).", code or status)
         return ReminderProviderError(
             reason,
+            detail=detail or None,
             code=code or f"http_{status}",
             transient=code in TRANSIENT_CODES or status >= 500 or status == 429,
             opt_out=code in OPT_OUT_CODES,

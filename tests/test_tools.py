@@ -1,0 +1,110 @@
+from odoo.tests import BaseCase, tagged
+
+from ..tools.keywords import classify
+from ..tools.phone import messaging_number
+from ..tools.signatures import twilio_signature, verify_meta_signature, verify_twilio_signature
+from ..tools.sms import first_non_gsm_char, segment_info, to_gsm
+
+TWILIO_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
+TWILIO_PARAMS = {
+    "CallSid": "CA1234567890ABCDE",
+    "Digits": "1234",
+    "From": "+14158675309",
+    "To": "+18005551212",
+    "Caller": "+14158675309",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestSmsEncoding(BaseCase):
+    def test_gsm7_segments(self):
+        self.assertEqual(segment_info(""), ("GSM-7", 0, 0))
+        self.assertEqual(segment_info("a" * 160), ("GSM-7", 1, 160))
+        self.assertEqual(segment_info("a" * 161), ("GSM-7", 2, 161))
+        self.assertEqual(segment_info("a" * 306), ("GSM-7", 2, 306))
+        self.assertEqual(segment_info("a" * 307), ("GSM-7", 3, 307))
+
+    def test_extension_characters_count_two_and_are_never_split(self):
+        self.assertEqual(segment_info("€" * 80), ("GSM-7", 1, 160))
+        self.assertEqual(segment_info("€" * 81), ("GSM-7", 2, 162))
+        self.assertEqual(segment_info("[]{}~^|\\"), ("GSM-7", 1, 16))
+        # 152 septets, then an escape pair that does not fit the first segment's 153:
+        # it opens the second segment, which costs a third one for 306 septets
+        self.assertEqual(segment_info("a" * 152 + "€" + "a" * 151), ("GSM-7", 2, 305))
+        self.assertEqual(segment_info("a" * 152 + "€" + "a" * 152), ("GSM-7", 3, 306))
+        self.assertEqual(segment_info("a" * 151 + "€" + "a" * 153), ("GSM-7", 2, 306))
+
+    def test_one_character_turns_the_message_into_ucs2(self):
+        self.assertEqual(segment_info("a" * 70), ("GSM-7", 1, 70))
+        self.assertEqual(segment_info("a" * 69 + "ç"), ("UCS-2", 1, 70))
+        self.assertEqual(segment_info("a" * 70 + "ç"), ("UCS-2", 2, 71))
+        self.assertEqual(segment_info("ç" * 134), ("UCS-2", 2, 134))
+        self.assertEqual(segment_info("ç" * 135), ("UCS-2", 3, 135))
+        # an emoji is a surrogate pair: two units, never split
+        self.assertEqual(segment_info("a" * 66 + "😀" + "a" * 65), ("UCS-2", 2, 133))
+        self.assertEqual(segment_info("a" * 66 + "😀" + "a" * 66), ("UCS-2", 3, 134))
+        self.assertEqual(segment_info("a" * 65 + "😀" + "a" * 67), ("UCS-2", 2, 134))
+
+    def test_french_characters(self):
+        self.assertEqual(first_non_gsm_char("Échéance reçue"), "ç")
+        self.assertEqual(first_non_gsm_char("l’échéance"), "’")
+        self.assertEqual(first_non_gsm_char("dû"), "û")
+        self.assertIsNone(first_non_gsm_char("Ça coûte 5 € [promo]".replace("û", "u")))
+        self.assertEqual(to_gsm("l’échéance – “ok”…"), 'l\'échéance - "ok"...')
+        self.assertEqual(segment_info(to_gsm("l’échéance")).encoding, "GSM-7")
+
+
+@tagged("post_install", "-at_install")
+class TestSignatures(BaseCase):
+    def test_meta_signature(self):
+        body = b"The quick brown fox jumps over the lazy dog"
+        good = "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        self.assertTrue(verify_meta_signature(body, good, "key"))
+        self.assertFalse(verify_meta_signature(body, good, "other key"))
+        self.assertFalse(verify_meta_signature(body + b" ", good, "key"))
+        self.assertFalse(verify_meta_signature(body, good.removeprefix("sha256="), "key"))
+        self.assertFalse(verify_meta_signature(body, "", "key"))
+        self.assertFalse(verify_meta_signature(body, good, ""))
+
+    def test_twilio_signature_reference_vectors(self):
+        # the reference values of Twilio's own request validator tests
+        self.assertEqual(twilio_signature(TWILIO_URL, TWILIO_PARAMS, "12345"), "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+        self.assertTrue(verify_twilio_signature(TWILIO_URL, TWILIO_PARAMS, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "12345"))
+        duplicate = {"Sid": "CA123", "SidAccount": "AC123", "Digits": ["5678", "1234"]}
+        self.assertEqual(twilio_signature(TWILIO_URL, duplicate, "12345"), "IK+Dwps556ElfBT0I3Rgjkr1wJU=")
+
+    def test_twilio_ports_added_or_removed_by_proxies(self):
+        with_port = TWILIO_URL.replace(".com", ".com:1234")
+        self.assertTrue(verify_twilio_signature(with_port, TWILIO_PARAMS, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "12345"))
+        self.assertTrue(verify_twilio_signature(TWILIO_URL, TWILIO_PARAMS, "kvajT1Ptam85bY51eRf/AJRuM3w=", "12345"))
+
+    def test_twilio_forgeries(self):
+        self.assertFalse(verify_twilio_signature(TWILIO_URL, TWILIO_PARAMS, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "54321"))
+        tampered = dict(TWILIO_PARAMS, Digits="9999")
+        self.assertFalse(verify_twilio_signature(TWILIO_URL, tampered, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "12345"))
+        self.assertFalse(verify_twilio_signature(TWILIO_URL, TWILIO_PARAMS, "", "12345"))
+
+
+@tagged("post_install", "-at_install")
+class TestPhonesAndKeywords(BaseCase):
+    def test_messaging_numbers(self):
+        self.assertEqual(messaging_number("0470 12 34 56", "BE"), ("+32470123456", None))
+        self.assertEqual(messaging_number("+32 470 12 34 56"), ("+32470123456", None))
+        self.assertEqual(messaging_number("(415) 555-0134", "US"), ("+14155550134", None), "US: fixed line or mobile")
+        self.assertEqual(messaging_number("0033 6 12 34 56 78", "BE"), ("+33612345678", None))
+        self.assertEqual(messaging_number("+32 2 555 12 12"), (None, "not_mobile"))
+        self.assertEqual(messaging_number(""), (None, "missing"))
+        number, reason = messaging_number("12", "BE")
+        self.assertIsNone(number)
+        self.assertIn("12", reason)
+        number, reason = messaging_number("0470 12 34 56")
+        self.assertIsNone(number, "a national number without a country cannot be read")
+        self.assertTrue(reason)
+
+    def test_keywords(self):
+        for word in ("STOP", "stop", " Stop! ", "Arrêt", "ARRETER", "baja", "Parar", "sair", "Berhenti", "unsubscribe"):
+            self.assertEqual(classify(word), "stop", word)
+        for word in ("START", "unstop", "Démarrer", "mulai"):
+            self.assertEqual(classify(word), "start", word)
+        for text in ("Please stop sending me this", "I have paid", "", None):
+            self.assertIsNone(classify(text), text)

@@ -1,0 +1,227 @@
+import hashlib
+import hmac
+import json
+from datetime import date
+from urllib.parse import urlsplit
+
+from odoo.tests import HttpCase, tagged
+
+from ..tools.signatures import twilio_signature
+from .common import ChannelCommon
+
+OVERDUE = "2026-04-07 09:00"
+
+
+@tagged("post_install", "-at_install")
+class TestWebhooks(ChannelCommon, HttpCase):
+    """Receipts and replies posted to the controllers over real HTTP, signed
+    like the providers sign them (or forged)."""
+
+    def setUp(self):
+        super().setUp()
+        self.wa_url = f"/payment_reminder/webhook/whatsapp/{self.gateway_wa.webhook_key}"
+        self.twilio_url = f"/payment_reminder/webhook/twilio/{self.gateway_twilio.webhook_key}"
+
+    # === helpers === #
+
+    def post_meta(self, payload, secret="meta-app-secret", raw=None, signature=None):
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if signature is None and secret:
+            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if signature:
+            headers["X-Hub-Signature-256"] = signature
+        response = self.url_open(self.wa_url, data=body, headers=headers)
+        self.env.invalidate_all()
+        return response
+
+    def post_twilio(self, path, params, token="twilio-test-token"):
+        url = self.base_url() + self.twilio_url + path
+        headers = {"X-Twilio-Signature": twilio_signature(url, params, token)} if token else {}
+        response = self.url_open(url, data=params, headers=headers)
+        self.env.invalidate_all()
+        return response
+
+    def meta_statuses(self, *statuses):
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {"statuses": list(statuses)}}]}],
+        }
+
+    def meta_inbound(self, number, text=None, button=None):
+        message = {"from": number.lstrip("+"), "id": "wamid.in", "timestamp": "1775552400"}
+        if button:
+            message.update(type="button", button={"payload": button, "text": button})
+        else:
+            message.update(type="text", text={"body": text})
+        value = {"messaging_product": "whatsapp", "contacts": [{"wa_id": number.lstrip("+")}], "messages": [message]}
+        return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"value": value}]}]}
+
+    def whatsapp_message(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at(OVERDUE)
+        message = self.messages_for(invoice)
+        self.assertEqual((message.channel, message.state), ("whatsapp", "sent"))
+        return invoice, message
+
+    # === Meta === #
+
+    def test_meta_verification_handshake(self):
+        good = self.url_open(f"{self.wa_url}?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me")
+        self.assertEqual((good.status_code, good.text), (200, "1158201444"))
+        bad = self.url_open(f"{self.wa_url}?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess")
+        self.assertEqual(bad.status_code, 403)
+        unknown = self.url_open("/payment_reminder/webhook/whatsapp/not-a-key?hub.mode=subscribe")
+        self.assertEqual(unknown.status_code, 404)
+
+    def test_meta_receipts_move_forward_only(self):
+        _invoice, message = self.whatsapp_message()
+        wamid = message.provider_message_id
+        delivered = {"id": wamid, "status": "delivered", "timestamp": "1775552460", "recipient_id": "32470123456"}
+        read = {"id": wamid, "status": "read", "timestamp": "1775552520", "recipient_id": "32470123456"}
+        self.assertEqual(self.post_meta(self.meta_statuses(read)).status_code, 200)
+        self.assertEqual(message.state, "read")
+        self.assertEqual(self.post_meta(self.meta_statuses(delivered)).status_code, 200)
+        self.assertEqual(message.state, "read", "a late 'delivered' does not move it back")
+        self.assertEqual(message.delivered_at, message.read_at, "read implies delivered")
+        self.post_meta(self.meta_statuses(read))
+        self.assertEqual(message.state, "read", "duplicates change nothing")
+        failed = dict(read, status="failed", errors=[{"code": 131026, "title": "Undeliverable"}])
+        self.post_meta(self.meta_statuses(failed))
+        self.assertEqual(message.state, "read")
+        self.assertEqual(len(self.messages_for(message.move_ids)), 1, "no fallback for a read message")
+
+    def test_meta_delivery_failure_falls_back(self):
+        invoice, message = self.whatsapp_message()
+        failed = {
+            "id": message.provider_message_id,
+            "status": "failed",
+            "timestamp": "1775552460",
+            "recipient_id": "32470123456",
+            "errors": [
+                {"code": 131026, "title": "Message undeliverable", "error_data": {"details": "Not on WhatsApp"}}
+            ],
+        }
+        with self.frozen("2026-04-07 09:01"):
+            self.assertEqual(self.post_meta(self.meta_statuses(failed)).status_code, 200)
+        self.assertEqual((message.state, message.failure_code), ("failed", "131026"))
+        whatsapp, sms = self.messages_for(invoice)
+        self.assertEqual((sms.channel, sms.state, sms.parent_id), ("sms", "sent", message))
+        # Meta repeats itself: the same failure again creates nothing
+        self.post_meta(self.meta_statuses(failed))
+        self.assertEqual(len(self.messages_for(invoice)), 2)
+
+    def test_forged_unsigned_and_malformed_posts_change_nothing(self):
+        _invoice, message = self.whatsapp_message()
+        delivered = self.meta_statuses({"id": message.provider_message_id, "status": "delivered", "timestamp": "1"})
+        self.assertEqual(self.post_meta(delivered, secret="wrong-secret").status_code, 403)
+        self.assertEqual(self.post_meta(delivered, secret=None).status_code, 403)
+        self.assertEqual(self.post_meta(delivered, signature="sha256=00").status_code, 403)
+        body = json.dumps(delivered).encode()
+        reserialized = json.dumps(json.loads(body), indent=2).encode()
+        signature = "sha256=" + hmac.new(b"meta-app-secret", body, hashlib.sha256).hexdigest()
+        self.assertEqual(self.post_meta(None, raw=reserialized, signature=signature).status_code, 403)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(self.post_meta(None, raw=b"{not json").status_code, 400)
+        self.assertEqual(self.post_meta({"entry": "nope"}).status_code, 400)
+        self.assertEqual(message.state, "sent")
+
+    def test_inbound_whatsapp_opens_the_window_and_stop_opts_out(self):
+        _invoice, message = self.whatsapp_message()
+        with self.frozen("2026-04-07 10:00"):
+            self.post_meta(self.meta_inbound("+32470123456", text="I will pay on Friday"))
+        self.assertTrue(self.customer.payment_reminder_wa_last_inbound)
+        self.assertFalse(self.customer.payment_reminder_optout_whatsapp)
+        self.assertTrue(any("I will pay on Friday" in (m.body or "") for m in self.customer.message_ids))
+        self.post_meta(self.meta_inbound("+32470123456", text=" Arrêt "))
+        self.assertTrue(self.customer.payment_reminder_optout_whatsapp)
+        self.assertFalse(self.customer.payment_reminder_optout_sms, "only the channel it was said on")
+        self.assertIn("Arrêt", self.customer.payment_reminder_optout_note)
+
+    # === Twilio === #
+
+    def sms_message(self):
+        self.level_overdue.use_whatsapp = False
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at(OVERDUE)
+        message = self.messages_for(invoice)
+        self.assertEqual((message.channel, message.state), ("sms", "sent"))
+        return invoice, message
+
+    def test_twilio_status_callbacks(self):
+        _invoice, message = self.sms_message()
+        params = {"MessageSid": message.provider_message_id, "MessageStatus": "delivered", "AccountSid": "AC1"}
+        self.assertEqual(self.post_twilio("/status", params, token="forged").status_code, 403)
+        self.assertEqual(self.post_twilio("/status", params, token=None).status_code, 403)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(self.post_twilio("/status", params).status_code, 200)
+        self.assertEqual(message.state, "delivered")
+        self.post_twilio("/status", dict(params, MessageStatus="sent"))
+        self.assertEqual(message.state, "delivered", "an older status arriving late changes nothing")
+
+    def test_twilio_undelivered_falls_back_to_email(self):
+        invoice, message = self.sms_message()
+        params = {"MessageSid": message.provider_message_id, "MessageStatus": "undelivered", "ErrorCode": "30006"}
+        self.assertEqual(self.post_twilio("/status", params).status_code, 200)
+        self.assertEqual((message.state, message.failure_code), ("failed", "30006"))
+        self.assertIn("Landline", message.failure_reason)
+        sms, email = self.messages_for(invoice)
+        self.assertEqual((email.channel, email.state), ("email", "sent"))
+
+    def test_twilio_inbound_stop_in_several_languages(self):
+        self.sms_message()
+        for word, customer in (("STOP", self.customer), ("berhenti", None), ("Parar", None)):
+            partner = customer or self.customer.copy({"name": word, "mobile": "+32470555666"})
+            if customer is None:
+                self.Message.sudo().create(
+                    {
+                        "company_id": self.company.id,
+                        "partner_id": partner.id,
+                        "recipient_partner_id": partner.id,
+                        "channel": "sms",
+                        "recipient": "+32470555666",
+                        "state": "sent",
+                        "idempotency_key": f"test:{word}",
+                    }
+                )
+            params = {"From": partner.mobile.replace(" ", ""), "To": "+15550100", "Body": word, "MessageSid": "SMin"}
+            self.assertEqual(self.post_twilio("/inbound", params).status_code, 200)
+            self.assertTrue(partner.payment_reminder_optout_sms, word)
+        forged = {"From": "+32470123456", "Body": "START"}
+        self.assertEqual(self.post_twilio("/inbound", forged, token="nope").status_code, 403)
+        self.assertTrue(self.customer.payment_reminder_optout_sms)
+        self.post_twilio("/inbound", forged)
+        self.assertFalse(self.customer.payment_reminder_optout_sms, "START opts in again")
+
+    # === Odoo SMS (IAP delivery reports) and tracked links === #
+
+    def test_odoo_sms_delivery_report(self):
+        message = self.Message.sudo().create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "channel": "sms",
+                "recipient": "+32470123456",
+                "state": "sent",
+                "provider_message_id": "0123456789abcdef0123456789abcdef",
+                "idempotency_key": "test:iap",
+            }
+        )
+        payload = {
+            "jsonrpc": "2.0",
+            "params": {"message_statuses": [{"sms_status": "delivered", "uuids": [message.provider_message_id]}]},
+        }
+        response = self.url_open("/sms/status", data=json.dumps(payload), headers={"Content-Type": "application/json"})
+        self.env.invalidate_all()
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(message.state, "delivered")
+
+    def test_tracked_link_counts_clicks(self):
+        _invoice, message = self.sms_message()
+        tracker = self.env["link.tracker"].search([("short_url", "=", message.payment_link)])
+        self.assertEqual(tracker.count, 0)
+        response = self.url_open(urlsplit(message.payment_link).path, allow_redirects=False)
+        self.env.invalidate_all()
+        self.assertIn(response.status_code, (301, 302))
+        self.assertIn(f"/my/invoices/{message.move_ids.id}", response.headers["Location"])
+        self.assertEqual(tracker.count, 1)
