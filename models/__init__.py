@@ -8,6 +8,8 @@ from . import account_payment_reminder_policy
 from . import account_payment_reminder_level
 from . import account_payment_reminder_message
 from . import account_payment_reminder_run
+from . import account_payment_reminder_plan
+from . import account_payment_reminder_promise
 from . import account_payment_reminder_demo
 from . import account_move
 from . import res_partner

@@ -69,6 +69,20 @@ class AccountPaymentReminderMessage(models.Model):
     amount_due_display = fields.Char("Total Due", compute="_compute_amount_due_display")
     policy_id = fields.Many2one("account.payment.reminder.policy", readonly=True, index=True)
     level_id = fields.Many2one("account.payment.reminder.level", readonly=True, index=True)
+    kind = fields.Selection(
+        [
+            ("reminder", "Reminder"),
+            ("plan_summary", "Payment plan"),
+            ("plan_before", "Instalment coming"),
+            ("plan_after", "Instalment late"),
+            ("plan_broken", "Payment plan broken"),
+        ],
+        default="reminder",
+        required=True,
+        readonly=True,
+    )
+    plan_id = fields.Many2one("account.payment.reminder.plan", readonly=True, index="btree_not_null")
+    plan_line_id = fields.Many2one("account.payment.reminder.plan.line", "Instalment", readonly=True)
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     gateway_id = fields.Many2one("account.payment.reminder.gateway", readonly=True)
     provider = fields.Selection(related="gateway_id.provider", store=True)
@@ -118,12 +132,14 @@ class AccountPaymentReminderMessage(models.Model):
         ("idempotency_key_unique", "UNIQUE(idempotency_key)", "This reminder was already queued."),
     ]
 
-    @api.depends("level_id", "channel", "partner_id")
+    @api.depends("level_id", "channel", "partner_id", "kind")
     def _compute_display_name(self):
         channels = dict(CHANNELS)
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
         for message in self:
+            what = message.level_id.name if message.kind == "reminder" else kinds[message.kind]
             message.display_name = " - ".join(
-                filter(None, [message.partner_id.name, message.level_id.name, channels.get(message.channel)])
+                filter(None, [message.partner_id.name, what, channels.get(message.channel)])
             )
 
     def _compute_move_count(self):
@@ -236,8 +252,20 @@ class AccountPaymentReminderMessage(models.Model):
             if renderer:
                 renderer()
 
+    def _get_mail_template(self):
+        self.ensure_one()
+        if self.kind == "reminder":
+            return self.level_id.mail_template_id
+        return self.env.ref(f"account_payment_reminder.mail_template_{self.kind}", raise_if_not_found=False)
+
+    def _get_sms_template(self):
+        self.ensure_one()
+        if self.kind == "reminder":
+            return self.level_id.sms_template_id
+        return self.env.ref(f"account_payment_reminder.sms_template_{self.kind}", raise_if_not_found=False)
+
     def _render_email(self):
-        for template, messages in self.grouped(lambda m: m.level_id.mail_template_id).items():
+        for template, messages in self.grouped(lambda m: m._get_mail_template() or False).items():
             if not template:
                 continue
             ids = messages.ids
@@ -260,24 +288,49 @@ class AccountPaymentReminderMessage(models.Model):
     def _render_sms(self):
         for message in self:
             message._ensure_payment_link()
-        for template, messages in self.grouped(lambda m: m.level_id.sms_template_id).items():
+        for template, messages in self.grouped(lambda m: m._get_sms_template() or False).items():
             if not template:
                 continue
             bodies = template._render_field("body", messages.ids, compute_lang=True)
             langs = template._render_lang(messages.ids)
             for message in messages:
                 body = bodies[message.id] or ""
-                if message.level_id.sms_gsm_only:
+                if message.level_id.sms_gsm_only or not message.level_id:
                     body = to_gsm(body)
                 message.write({"body": body, "segments": segment_info(body).segments, "lang": langs.get(message.id)})
+
+    def _preview_contents(self):
+        """(subject, html, text) this unsaved message would carry: the level's
+        templates rendered without writing anything (wizard and dry run)."""
+        self.ensure_one()
+        ids = list(self._ids)
+        if self.channel == "email":
+            template = self._get_mail_template()
+            if not template:
+                return False, False, False
+            lang = template._render_lang(ids).get(ids[0]) or self.recipient_partner_id.lang
+            template = template.with_context(lang=lang)
+            subject = next(iter(template._render_field("subject", ids).values()), "")
+            html = next(iter(template._render_field("body_html", ids).values()), "")
+            return subject, html, html2plaintext(html or "")
+        if self.channel == "whatsapp":
+            lang = self.recipient_partner_id.lang or self.partner_id.lang
+            template = self.level_id._get_whatsapp_template(lang, self.company_id)
+            if template:
+                return False, False, template._fill(self.with_context(lang=lang)._get_param_values(template))
+        return False, False, self._render_sms_preview(self.level_id)
 
     def _render_sms_preview(self, level):
         """The SMS text of ``level`` for this (unsaved) message, as it would go."""
         self.ensure_one()
-        template = level.sms_template_id.with_context(lang=self.recipient_partner_id.lang or None)
+        template = (level.sms_template_id or self._get_sms_template()).with_context(
+            lang=self.recipient_partner_id.lang or None
+        )
+        if not template:
+            return ""
         rendered = template._render_template(template.body, self._name, list(self._ids), engine="inline_template")
         body = next(iter(rendered.values()), "") or ""
-        return to_gsm(body) if level.sms_gsm_only else body
+        return to_gsm(body) if level.sms_gsm_only or not level else body
 
     def _render_whatsapp(self):
         for message in self:
@@ -519,12 +572,16 @@ class AccountPaymentReminderMessage(models.Model):
             fallback._dispatch()
 
     def _fallback(self):
-        """Queue the next channel of the level after a permanent failure."""
+        """Queue the next channel after a permanent failure: the level's next
+        one, or e-mail for the messages of a payment plan."""
         self.ensure_one()
-        if self.trigger != "cron" or not self.level_id or self.level_id.channel_strategy != "fallback":
+        tried = set(self._get_chain().mapped("channel"))
+        if self.plan_id:
+            channels = [] if "email" in tried else ["email"]
+        elif self.trigger != "cron" or not self.level_id or self.level_id.channel_strategy != "fallback":
             return self.browse()
-        tried = set((self.parent_id | self)._get_chain().mapped("channel"))
-        channels = [c for c in self.level_id._get_channels() if c not in tried]
+        else:
+            channels = [c for c in self.level_id._get_channels() if c not in tried]
         return self.env["account.payment.reminder.run"]._queue_channels(self, channels)
 
     def _get_chain(self):

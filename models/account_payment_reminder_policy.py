@@ -65,6 +65,12 @@ class AccountPaymentReminderPolicy(models.Model):
         "Require Opt-in for WhatsApp and SMS",
         help="Only message customers on WhatsApp or SMS once their opt-in is recorded.",
     )
+    user_id = fields.Many2one(
+        "res.users",
+        "Credit Controller",
+        default=lambda self: self.env.user,
+        help="Gets the activities raised by customers' replies when no salesperson is set.",
+    )
     message_ids = fields.One2many("account.payment.reminder.message", "policy_id")
 
     _sql_constraints = [

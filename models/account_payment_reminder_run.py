@@ -30,10 +30,6 @@ OPEN_INVOICE_WHERE = """
     AND m.state = 'posted'
     AND m.payment_state IN ('not_paid', 'partial')
     AND m.amount_residual > 0
-    AND NOT COALESCE(m.payment_reminder_exclude, FALSE)
-    AND (m.payment_reminder_hold_until IS NULL OR m.payment_reminder_hold_until < %(today)s)
-    AND NOT COALESCE(cp.payment_reminder_exclude, FALSE)
-    AND (cp.payment_reminder_hold_until IS NULL OR cp.payment_reminder_hold_until < %(today)s)
 """
 
 
@@ -85,6 +81,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
             stats["retried"] = len(due._dispatch())
 
         wake_up = []
+        if send and not partner_ids:
+            stats["plan_messages"] = len(self._run_plans(now))
+            self.env["account.payment.reminder.promise"]._cron_check_promises()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # plans and promises before the ladder
         partners = self._get_candidate_partners(partner_ids)
         total = len(partners)
         batch_size = self._batch_size()
@@ -138,7 +139,6 @@ class AccountPaymentReminderRun(models.AbstractModel):
         return f"""
             SELECT DISTINCT m.commercial_partner_id
               FROM account_move m
-              JOIN res_partner cp ON cp.id = m.commercial_partner_id
              WHERE {OPEN_INVOICE_WHERE}
                AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
              ORDER BY 1
@@ -156,13 +156,34 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
     def _get_open_invoices_query(self):
         """Open invoices of a batch of customers, with the policy that applies
-        (invoice, else customer, else company) and the due dates that matter:
-        the earliest open instalment and the earliest early-discount deadline."""
+        (invoice, else customer, else company), the due dates that matter (the
+        earliest open instalment, the earliest early-discount deadline) and
+        what may hold them (exclusion, payment plan, promise, hold)."""
         return f"""
-            SELECT m.id, m.commercial_partner_id, m.company_id, pol.id AS policy_id,
+            SELECT m.id, m.commercial_partner_id, pol.id AS policy_id,
                    m.payment_reminder_level_id, m.payment_reminder_ref_date,
                    d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END,
-                   m.amount_residual_signed
+                   m.amount_residual_signed,
+                   COALESCE(m.payment_reminder_exclude, FALSE) OR COALESCE(cp.payment_reminder_exclude, FALSE),
+                   EXISTS (
+                       SELECT 1
+                         FROM account_payment_reminder_plan_move_rel pr
+                         JOIN account_payment_reminder_plan plan ON plan.id = pr.plan_id
+                        WHERE pr.move_id = m.id AND plan.state = 'active'
+                   ),
+                   (
+                       SELECT MAX(pro.date + COALESCE(pro.grace_days, 0))
+                         FROM account_payment_reminder_promise pro
+                        WHERE pro.partner_id = m.commercial_partner_id
+                          AND pro.state = 'open'
+                          AND (
+                              NOT EXISTS (SELECT 1 FROM account_payment_reminder_promise_move_rel r
+                                           WHERE r.promise_id = pro.id)
+                              OR EXISTS (SELECT 1 FROM account_payment_reminder_promise_move_rel r
+                                          WHERE r.promise_id = pro.id AND r.move_id = m.id)
+                          )
+                   ),
+                   GREATEST(m.payment_reminder_hold_until, cp.payment_reminder_hold_until)
               FROM account_move m
               JOIN res_partner cp ON cp.id = m.commercial_partner_id
               JOIN res_company comp ON comp.id = m.company_id
@@ -190,6 +211,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
     def _decide(self, partner_ids, now):
         """Groups of invoices due for a level now, each with its plan or the
         reason it waits. Writes nothing."""
+        self.env["account.move"].flush_model()
         self.env.cr.execute(
             self._get_open_invoices_query(),
             {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids)},
@@ -199,7 +221,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return []
         Policy = self.env["account.payment.reminder.policy"]
         Level = self.env["account.payment.reminder.level"]
-        policies = Policy.browse({row[3] for row in rows})
+        policies = Policy.browse({row[2] for row in rows})
         levels_by_policy = {
             policy.id: policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
             for policy in policies
@@ -209,25 +231,21 @@ class AccountPaymentReminderRun(models.AbstractModel):
         utc_today = now.date()
 
         buckets = {}
-        for move_id, partner_id, _company_id, policy_id, cur_level_id, ref_date, due, disc, amount in rows:
+        for row in rows:
+            move_id, partner_id, policy_id, cur_level_id, ref_date, due, disc, amount = row[:8]
             policy = policies.browse(policy_id)
             if policy.date_from and due < policy.date_from:
                 continue
-            level_id = self._pick_level_for_invoice(
-                levels_by_policy[policy_id], cur_level_id, ref_date, due, disc, utc_today
-            )
-            if not level_id:
+            levels = levels_by_policy[policy_id]
+            if not self._pick_level_for_invoice(levels, cur_level_id, ref_date, due, disc, utc_today):
                 continue
             tz = partner_tz.get(partner_id) or policy._get_fallback_tz()
             local_today = to_local(now, tz).date()
-            level = Level.browse(level_id)
-            if level._get_date(due, disc) > local_today:
-                # not yet due where the customer lives: maybe a lower level is
-                candidates = self._level_candidates(levels_by_policy[policy_id], cur_level_id, ref_date, due, disc)
-                level_id = pick_level(candidates, local_today)
-                if not level_id:
-                    continue
-            key = (partner_id, level_id, move_id if policy.grouping == "invoice" else None)
+            level_id = pick_level(self._level_candidates(levels, cur_level_id, ref_date, due, disc), local_today)
+            if not level_id:
+                continue  # not yet due where the customer lives
+            block = self._get_block(row[8:], local_today)
+            key = (partner_id, level_id, move_id if policy.grouping == "invoice" else None, block)
             bucket = buckets.setdefault(key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0})
             bucket["moves"].append(move_id)
             bucket["refs"][move_id] = due
@@ -241,11 +259,27 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 moves=self.env["account.move"].browse(bucket["moves"]),
                 ref_dates=bucket["refs"],
                 amount=bucket["amount"],
+                skip_reason=block,
             )
-            for (partner_id, level_id, _move), bucket in buckets.items()
+            for (partner_id, level_id, _move, block), bucket in buckets.items()
         ]
-        self._check_rules(groups, now)
+        self._check_rules([group for group in groups if not group.skip_reason], now)
         return groups
+
+    @staticmethod
+    def _get_block(flags, local_today):
+        """Why a due invoice must wait, or None: excluded, in an active payment
+        plan, under a promise to pay (until its date plus grace), on hold."""
+        excluded, in_plan, promise_until, hold_until = flags
+        if excluded:
+            return "excluded"
+        if in_plan:
+            return "plan"
+        if promise_until and promise_until >= local_today:
+            return "promise"
+        if hold_until and hold_until >= local_today:
+            return "hold"
+        return None
 
     def _level_candidates(self, levels, cur_level_id, ref_date, due, disc):
         """(level id, date) of the levels not yet sent for an invoice, highest first."""
@@ -339,8 +373,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not usable:
             group.skip_reason = "no_gateway"
             return []
+        allowed = [c for c in usable if not group.partner[f"payment_reminder_optout_{c}"]]
+        if not allowed:
+            group.skip_reason = "opt_out"
+            return []
         plans, reasons = [], []
-        for channel in usable:
+        for channel in allowed:
             recipient, address, reason = self._get_recipient(group, channel)
             plans.append((channel, recipient, address, reason))
             if address and strategy == "fallback":
@@ -479,6 +517,60 @@ class AccountPaymentReminderRun(models.AbstractModel):
             user_id=user.id,
         )
 
+    # === PAYMENT PLANS === #
+
+    def _run_plans(self, now):
+        """Reminders of the active payment plans: before and after each
+        instalment, and the notice when a plan breaks. Returns the messages."""
+        Message = self.env["account.payment.reminder.message"]
+        plans = self.env["account.payment.reminder.plan"].search([("state", "=", "active")])
+        queued = Message
+        for plan in plans._check_done():
+            policy = plan.move_ids[:1]._get_payment_reminder_policy()
+            tz = plan.partner_id.tz or (policy and policy._get_fallback_tz()) or "UTC"
+            kind, line = plan._get_due_reminder(to_local(now, tz).date())
+            if not kind:
+                continue
+            if kind == "plan_broken":
+                plan._break(line)
+            message = self._queue_plan_message(plan, kind, line, policy)
+            queued |= message
+        return queued._dispatch()
+
+    def _queue_plan_message(self, plan, kind, line=None, policy=None, trigger="cron"):
+        """Queue (and render) one message of a payment plan on its channel,
+        falling back to e-mail when the channel cannot reach the customer."""
+        policy = policy or plan.move_ids[:1]._get_payment_reminder_policy()
+        group = ReminderGroup(
+            policy=policy,
+            level=self.env["account.payment.reminder.level"],
+            partner=plan.partner_id,
+            moves=plan.move_ids,
+            amount=sum(plan.move_ids.mapped("amount_residual_signed")),
+        )
+        channels = list(dict.fromkeys([plan.channel, "email"]))
+        planned = self._plan_channels(group, channels=channels, strategy="fallback")
+        if not planned:
+            return self.env["account.payment.reminder.message"]
+        channel, recipient, address, reason = planned[0]
+        vals = self._prepare_message_vals(group, channel, recipient, address, reason, trigger=trigger)
+        suffix = line.id if line else "plan"
+        vals.update(
+            kind=kind,
+            plan_id=plan.id,
+            plan_line_id=line and line.id,
+            idempotency_key=f"{kind}:{plan.id}:{suffix}",
+            user_id=trigger == "manual" and self.env.user.id,
+        )
+        created = self._create_messages([vals])[0]
+        if not created:
+            return self.env["account.payment.reminder.message"]
+        created._render_contents()
+        if created.state == "failed":
+            created._log_in_chatter()
+            return created.browse()
+        return created
+
     def _queue_channels(self, failed, channels):
         """Fallback: queue the next channel that can reach the customer after
         ``failed`` failed for good. Returns the new queued message, if any."""
@@ -486,7 +578,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not channels:
             return Message
         group = ReminderGroup(
-            policy=failed.policy_id,
+            policy=failed.policy_id or failed.move_ids[:1]._get_payment_reminder_policy(),
             level=failed.level_id,
             partner=failed.partner_id,
             moves=failed.move_ids,
@@ -498,7 +590,14 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return Message
         channel, recipient, address, reason = planned[0]
         vals = self._prepare_message_vals(group, channel, recipient, address, reason, parent=failed)
-        vals["idempotency_key"] = f"fallback:{failed.id}:{channel}"
+        vals.update(
+            idempotency_key=f"fallback:{failed.id}:{channel}",
+            kind=failed.kind,
+            plan_id=failed.plan_id.id,
+            plan_line_id=failed.plan_line_id.id,
+            trigger=failed.trigger,
+            user_id=failed.user_id.id,
+        )
         created = self._create_messages([vals])[0]
         if not created:
             return Message

@@ -34,6 +34,11 @@ class ResPartner(models.Model):
         "account.payment.reminder.message", "partner_id", string="Payment Reminders"
     )
     payment_reminder_message_count = fields.Integer(compute="_compute_payment_reminder_message_count")
+    payment_reminder_promise_ids = fields.One2many("account.payment.reminder.promise", "partner_id", "Promises to Pay")
+    payment_reminder_broken_promise_count = fields.Integer(
+        "Broken Promises", compute="_compute_payment_reminder_promises"
+    )
+    payment_reminder_plan_ids = fields.One2many("account.payment.reminder.plan", "partner_id", "Payment Plans")
 
     @api.model
     def _commercial_fields(self):
@@ -58,6 +63,11 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.payment_reminder_message_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _compute_payment_reminder_promises(self):
+        for partner in self:
+            promises = partner.commercial_partner_id.payment_reminder_promise_ids
+            partner.payment_reminder_broken_promise_count = len(promises.filtered(lambda p: p.state == "broken"))
 
     def action_view_payment_reminders(self):
         self.ensure_one()
@@ -111,11 +121,39 @@ class ResPartner(models.Model):
         return bool(last) and now - last < timedelta(hours=24)
 
     def _payment_reminder_handle_reply(self, channel, number, text, reply=None):
-        """A reply that is not a keyword: show it to the accountant."""
+        """A customer answered a reminder (a quick reply such as "I have paid",
+        "I need a payment plan", "Talk to someone", or free text): the
+        accountant gets an activity with the customer's words, and the customer
+        gets a day of quiet."""
         self.ensure_one()
-        self._message_log(
-            body=_("%(channel)s reply from %(number)s: %(text)s", channel=channel, number=number, text=text)
+        words = (text or reply or "").strip()
+        channels = dict(self.env["account.payment.reminder.message"]._fields["channel"].selection)
+        label = channels.get(channel, channel)
+        body = _("%(channel)s reply from %(number)s: %(text)s", channel=label, number=number, text=words)
+        self._message_log(body=body)
+        last = self.env["account.payment.reminder.message"].search([("partner_id", "=", self.id)], limit=1)
+        user = (
+            last.user_id
+            or last.move_ids[:1].invoice_user_id
+            or last.policy_id.user_id
+            or self.env.ref("base.user_admin", raise_if_not_found=False)
         )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("%(channel)s reply: %(text)s", channel=label, text=words[:80]),
+            note=body,
+            user_id=user.id if user else self.env.uid,
+        )
+        pause_until = fields.Date.add(fields.Date.context_today(self), days=1)
+        if not self.payment_reminder_hold_until or self.payment_reminder_hold_until < pause_until:
+            self.write(
+                {
+                    "payment_reminder_hold_until": pause_until,
+                    "payment_reminder_hold_reason": _(
+                        "Replied on %(channel)s: %(text)s", channel=label, text=words[:200]
+                    ),
+                }
+            )
 
     def _payment_reminder_set_opt_out(self, channel, note):
         """Record an opt-out on the commercial partner (STOP reply, provider error)."""

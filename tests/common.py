@@ -137,6 +137,14 @@ class PaymentReminderCommon(AccountTestInvoicingCommon):
     def utc(*args):
         return datetime(*args)
 
+    def tracker_for(self, short_url):
+        """The link tracker behind a short link (short_url is not searchable)."""
+        code = short_url.rstrip("/").rsplit("/", 1)[-1]
+        tracker = self.env["link.tracker.code"].search([("code", "=", code)]).link_id
+        self.assertEqual(len(tracker), 1, short_url)
+        self.assertEqual(tracker.short_url, short_url)
+        return tracker
+
 
 class ChannelCommon(PaymentReminderCommon):
     """WhatsApp through Meta, SMS through Twilio, e-mail as the last resort,
@@ -200,3 +208,4 @@ class ChannelCommon(PaymentReminderCommon):
     def setUp(self):
         super().setUp()
         self.fake.reset()
+

@@ -215,7 +215,7 @@ class TestSms(ChannelCommon):
         self.assertIn(invoice.name, message.body)
         self.assertIn("$ 1,234.50", message.body, "no-break spaces replaced, the SMS stays GSM-7")
         self.assertIn(message.payment_link, message.body)
-        tracker = self.env["link.tracker"].search([("short_url", "=", message.payment_link)])
+        tracker = self.tracker_for(message.payment_link)
         self.assertEqual(tracker.url, invoice.payment_reminder_url)
         self.assertTrue(tracker.url.startswith("http"), "links in SMS are absolute")
         self.assertLessEqual(len(message.body), 160)

@@ -218,7 +218,7 @@ class TestWebhooks(ChannelCommon, HttpCase):
 
     def test_tracked_link_counts_clicks(self):
         _invoice, message = self.sms_message()
-        tracker = self.env["link.tracker"].search([("short_url", "=", message.payment_link)])
+        tracker = self.tracker_for(message.payment_link)
         self.assertEqual(tracker.count, 0)
         response = self.url_open(urlsplit(message.payment_link).path, allow_redirects=False)
         self.env.invalidate_all()

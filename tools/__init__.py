@@ -1,1 +1,1 @@
-from . import keywords, phone, schedule, signatures, sms
+from . import keywords, phone, plans, schedule, signatures, sms

@@ -1,0 +1,114 @@
+from odoo import _, api, fields, models
+
+SKIP_REASONS = [
+    ("excluded", "Customer or invoice excluded"),
+    ("plan", "In a payment plan"),
+    ("promise", "Promise to pay"),
+    ("hold", "On hold"),
+    ("opt_out", "Opted out"),
+    ("below_threshold", "Amount under the threshold"),
+    ("min_interval", "Minimum interval"),
+    ("budget", "Contact budget reached"),
+    ("outside_window", "Outside the customer's hours"),
+    ("no_gateway", "No gateway for the level's channels"),
+]
+
+
+class AccountPaymentReminderDryRun(models.TransientModel):
+    """What would be sent now: the scheduler's decision, without sending."""
+
+    _name = "account.payment.reminder.dry.run"
+    _description = "Payment Reminders: What Would Be Sent Now"
+
+    line_ids = fields.One2many("account.payment.reminder.dry.run.line", "wizard_id", "Decisions", readonly=True)
+    run_at = fields.Datetime(readonly=True)
+    to_send_count = fields.Integer(compute="_compute_counts")
+    skipped_count = fields.Integer(compute="_compute_counts")
+
+    @api.depends("line_ids.skip_reason")
+    def _compute_counts(self):
+        for wizard in self:
+            wizard.skipped_count = len(wizard.line_ids.filtered("skip_reason"))
+            wizard.to_send_count = len(wizard.line_ids) - wizard.skipped_count
+
+    @api.model
+    def action_open(self):
+        wizard = self.create({})
+        wizard.action_refresh()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "current",
+            "name": _("What would be sent now"),
+        }
+
+    def action_refresh(self):
+        self.ensure_one()
+        # sudo: the decision reads every company's policies, like the scheduler; nothing is written
+        stats = self.env["account.payment.reminder.run"].sudo()._run(send=False)
+        allowed = self.env.companies
+        lines = []
+        for group in stats["groups"]:
+            if group.policy.company_id not in allowed:
+                continue
+            lines.extend(self._prepare_lines(group))
+        self.write({"run_at": fields.Datetime.now(), "line_ids": [fields.Command.clear()] + lines})
+        return True
+
+    def _prepare_lines(self, group):
+        base = {
+            "partner_id": group.partner.id,
+            "level_id": group.level.id,
+            "move_ids": [fields.Command.set(group.moves.ids)],
+            "amount": group.amount,
+            "company_id": group.policy.company_id.id,
+            "skip_reason": group.skip_reason or False,
+            "next_time": group.next_time or False,
+        }
+        if group.skip_reason or not group.planned:
+            return [fields.Command.create(base)]
+        Message = self.env["account.payment.reminder.message"].sudo()
+        lines = []
+        for channel, recipient, address, reason in group.planned:
+            vals = dict(base, channel=channel, recipient=address or False, failure=reason or False)
+            if address:
+                preview = Message.new(
+                    {
+                        "company_id": group.policy.company_id.id,
+                        "partner_id": group.partner.id,
+                        "recipient_partner_id": recipient.id,
+                        "move_ids": [fields.Command.set(group.moves.ids)],
+                        "level_id": group.level.id,
+                        "channel": channel,
+                        "recipient": address,
+                        "idempotency_key": "dry-run",
+                        "payment_link": group.moves[:1].payment_reminder_url,
+                    }
+                )
+                subject, _html, text = preview._preview_contents()
+                vals.update(subject=subject or False, text=text or False)
+            lines.append(fields.Command.create(vals))
+        return lines
+
+
+class AccountPaymentReminderDryRunLine(models.TransientModel):
+    _name = "account.payment.reminder.dry.run.line"
+    _description = "Payment Reminder Decision"
+    _order = "skip_reason desc, partner_id, id"
+
+    wizard_id = fields.Many2one("account.payment.reminder.dry.run", required=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one("res.partner", "Customer")
+    level_id = fields.Many2one("account.payment.reminder.level", "Level")
+    move_ids = fields.Many2many("account.move", "account_payment_reminder_dry_run_line_move_rel", string="Invoices")
+    amount = fields.Monetary()
+    channel = fields.Selection([("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")])
+    recipient = fields.Char()
+    subject = fields.Char()
+    text = fields.Text()
+    failure = fields.Char("Would Fail", help="The message would be recorded as failed, for this reason.")
+    skip_reason = fields.Selection(SKIP_REASONS, "Skipped Because")
+    next_time = fields.Datetime("Next Possible")
