@@ -38,5 +38,8 @@
         "views/account_payment_reminder_templates.xml",
     ],
     "demo": ["demo/account_payment_reminder_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["account_payment_reminder/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

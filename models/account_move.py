@@ -105,12 +105,11 @@ class AccountMove(models.Model):
                 move.payment_reminder_discount_date,
             )
             if candidates:
-                # the lowest level not sent yet comes next (or the highest already due)
-                level_id, level_date = candidates[-1]
+                # the highest level whose date has come is what goes next, else the lowest one to come
+                today = fields.Date.context_today(move)
+                level_id, level_date = next(((lv, day) for lv, day in candidates if day <= today), candidates[-1])
                 move.payment_reminder_next_level_id = level_id
-                move.payment_reminder_next_date = max(
-                    level_date, move.payment_reminder_hold_until or level_date, fields.Date.context_today(move)
-                )
+                move.payment_reminder_next_date = max(level_date, move.payment_reminder_hold_until or level_date, today)
 
     # === BUSINESS METHODS === #
 

@@ -5,3 +5,6 @@ from . import test_reliability
 from . import test_security
 from . import test_channels
 from . import test_webhooks
+from . import test_manual
+from . import test_plans
+from . import test_tour

@@ -208,4 +208,3 @@ class ChannelCommon(PaymentReminderCommon):
     def setUp(self):
         super().setUp()
         self.fake.reset()
-

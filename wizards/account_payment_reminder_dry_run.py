@@ -102,7 +102,7 @@ class AccountPaymentReminderDryRunLine(models.TransientModel):
     company_id = fields.Many2one("res.company")
     currency_id = fields.Many2one(related="company_id.currency_id")
     partner_id = fields.Many2one("res.partner", "Customer")
-    level_id = fields.Many2one("account.payment.reminder.level", "Level")
+    level_id = fields.Many2one("account.payment.reminder.level")
     move_ids = fields.Many2many("account.move", "account_payment_reminder_dry_run_line_move_rel", string="Invoices")
     amount = fields.Monetary()
     channel = fields.Selection([("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")])

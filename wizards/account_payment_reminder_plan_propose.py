@@ -20,7 +20,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
     )
     partner_id = fields.Many2one("res.partner", "Customer", compute="_compute_totals")
     currency_id = fields.Many2one("res.currency", compute="_compute_totals")
-    amount_due = fields.Monetary("Amount Due", compute="_compute_totals")
+    amount_due = fields.Monetary(compute="_compute_totals")
     instalment_count = fields.Integer("Number of Instalments", default=3)
     first_date = fields.Date(
         "First Instalment", default=lambda self: fields.Date.add(fields.Date.context_today(self), days=7)

@@ -31,7 +31,6 @@ class AccountPaymentReminderSend(models.TransientModel):
     policy_id = fields.Many2one("account.payment.reminder.policy", compute="_compute_policy_id")
     level_id = fields.Many2one(
         "account.payment.reminder.level",
-        "Level",
         compute="_compute_level_id",
         store=True,
         readonly=False,
@@ -267,21 +266,17 @@ class AccountPaymentReminderSendLine(models.TransientModel):
 
     wizard_id = fields.Many2one("account.payment.reminder.send", required=True, ondelete="cascade")
     to_send = fields.Boolean("Send", default=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    recipient_partner_id = fields.Many2one("res.partner", "Contact", readonly=True)
-    move_ids = fields.Many2many(
-        "account.move", "account_payment_reminder_send_line_move_rel", string="Invoices", readonly=True
-    )
-    channel = fields.Selection(
-        [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")], readonly=True, required=True
-    )
-    recipient = fields.Char(readonly=True)
-    blocked_reason = fields.Char("Blocked", readonly=True)
-    outside_window = fields.Boolean("Outside Hours", readonly=True)
-    next_window_at = fields.Datetime("Customer's Hours From", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer")
+    recipient_partner_id = fields.Many2one("res.partner", "Contact")
+    move_ids = fields.Many2many("account.move", "account_payment_reminder_send_line_move_rel", string="Invoices")
+    channel = fields.Selection([("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")], required=True)
+    recipient = fields.Char()
+    blocked_reason = fields.Char("Blocked")
+    outside_window = fields.Boolean("Outside Hours")
+    next_window_at = fields.Datetime("Customer's Hours From")
     subject = fields.Char()
     body_html = fields.Html("E-mail", sanitize_style=True)
-    body = fields.Text("Text", readonly=True)
+    body = fields.Text("Text")
     encoding_info = fields.Char("Segments", compute="_compute_encoding_info")
 
     @api.depends("body", "channel")

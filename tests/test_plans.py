@@ -1,0 +1,212 @@
+from datetime import date
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from ..tools.plans import instalment_dates, split_amount
+from .common import PaymentReminderCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentPlans(PaymentReminderCommon):
+    def propose(self, invoices, count=3, first=date(2026, 4, 10), frequency="monthly", today="2026-04-05"):
+        with self.frozen(today):
+            form = Form(
+                self.env["account.payment.reminder.plan.propose"].with_context(
+                    active_model="account.move", active_ids=invoices.ids
+                )
+            )
+            form.instalment_count = count
+            form.first_date = first
+            form.frequency = frequency
+            return form
+
+    def agree(self, invoices, **kwargs):
+        form = self.propose(invoices, **kwargs)
+        with self.frozen(kwargs.get("today", "2026-04-05")):
+            action = form.save().action_create_plan()
+        return self.env["account.payment.reminder.plan"].browse(action["res_id"])
+
+    def test_split_in_a_zero_decimal_and_a_three_decimal_currency(self):
+        jpy = self.setup_other_currency("JPY", rounding=1.0)
+        kwd = self.setup_other_currency("KWD", rounding=0.001)
+        self.assertEqual(split_amount(1000.0, 3, jpy.round), [333.0, 333.0, 334.0])
+        self.assertEqual(split_amount(100.0, 3, kwd.round), [33.333, 33.333, 33.334])
+        self.assertEqual(sum(split_amount(10.0, 6, self.company.currency_id.round)), 10.0)
+        self.assertEqual(
+            instalment_dates(date(2026, 1, 31), 3, "monthly"), [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
+        )
+        self.assertEqual(instalment_dates(date(2026, 4, 1), 3, "biweekly")[-1], date(2026, 4, 29))
+
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=100000.0, currency=jpy)
+        with self.frozen("2026-04-05"):
+            wizard = self.propose(invoice, count=3).save()
+        self.assertEqual(wizard.line_ids.mapped("amount"), [33333.0, 33333.0, 33334.0])
+        kuwait = self.create_invoice(due=date(2026, 3, 31), amount=1.0, currency=kwd)
+        plan = self.agree(kuwait, count=3)
+        self.assertEqual(plan.line_ids.mapped("amount"), [0.333, 0.333, 0.334])
+        self.assertEqual(plan.currency_id, kwd)
+        self.assertEqual(plan.line_ids.mapped("date"), [date(2026, 4, 10), date(2026, 5, 10), date(2026, 6, 10)])
+
+    def test_custom_lines_must_add_up(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        form = self.propose(invoice, count=2)
+        form.frequency = "custom"
+        with form.line_ids.edit(1) as line:
+            line.amount = 100.0
+        wizard = form.save()
+        with self.assertRaises(UserError):
+            wizard.action_create_plan()
+        with Form(wizard) as form, form.line_ids.edit(1) as line:
+            line.amount = 450.0
+        plan = self.env["account.payment.reminder.plan"].browse(wizard.action_create_plan()["res_id"])
+        self.assertEqual(plan.amount_total, 900.0)
+
+    def test_plan_on_track_then_broken_then_ladder_resumes(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        plan = self.agree(invoice, count=3)
+        summary = self.messages_for(invoice)
+        self.assertEqual((summary.kind, summary.trigger, summary.state), ("plan_summary", "manual", "sent"))
+        self.assertIn("300.00", summary.body_html)
+        self.assertIn("04/10/2026", summary.body_html)
+        # the ladder waits: the overdue level is due on 04-07 but the plan is on track
+        stats = self.run_at("2026-04-07 09:00")
+        self.assertEqual(stats["skipped_plan"], 1)
+        before = self.messages_for(invoice) - summary
+        self.assertEqual((before.kind, before.plan_line_id), ("plan_before", plan.line_ids[0]))
+        # the first instalment is paid on time
+        self.pay(invoice, amount=300.0, when=date(2026, 4, 9))
+        self.assertEqual(plan.line_ids[0].state, "paid")
+        self.assertEqual(plan.line_ids[0].amount_paid, 300.0)
+        self.run_at("2026-04-11 09:00")
+        self.assertEqual(len(self.messages_for(invoice)), 2, "nothing after a paid instalment")
+        self.run_at("2026-05-07 09:00")
+        self.assertEqual(self.messages_for(invoice)[-1].kind, "plan_before")
+        # the second is not paid: a firm reminder the day after, the plan breaks after the grace days
+        self.run_at("2026-05-11 09:00")
+        self.assertEqual(self.messages_for(invoice)[-1].kind, "plan_after")
+        self.run_at("2026-05-13 09:00")
+        self.assertEqual(plan.state, "active", "still within the grace days")
+        self.run_at("2026-05-14 09:00")
+        self.assertEqual(plan.state, "broken")
+        self.assertTrue(plan.activity_ids, "the accountant is told")
+        kinds = self.messages_for(invoice).mapped("kind")
+        self.assertIn("plan_broken", kinds, "the customer is told")
+        self.assertEqual(self.messages_for(invoice)[-1].level_id, self.level_final, "the ladder resumes")
+
+    def test_plan_paid_in_full_is_done(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=600.0)
+        plan = self.agree(invoice, count=2)
+        self.pay(invoice, amount=600.0, when=date(2026, 4, 8))
+        self.run_at("2026-04-09 09:00")
+        self.assertEqual(plan.state, "done")
+        self.assertEqual(plan.line_ids.mapped("state"), ["paid", "paid"])
+
+    def test_one_active_plan_per_invoice_and_one_customer_per_plan(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.agree(invoice, count=2)
+        with self.assertRaises(UserError):
+            self.agree(invoice, count=2)
+        other = self.create_invoice(partner=self.customer.copy({"name": "Other"}), due=date(2026, 3, 31))
+        with self.assertRaises(UserError):
+            self.agree(self.create_invoice(due=date(2026, 4, 2)) | other)
+
+
+@tagged("post_install", "-at_install")
+class TestPromises(PaymentReminderCommon):
+    def promise(self, invoices, day, amount=0.0):
+        return self.env["account.payment.reminder.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [(6, 0, invoices.ids)],
+                "date": day,
+                "amount": amount,
+                "grace_days": 2,
+            }
+        )
+
+    def test_kept_promise(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=500.0)
+        with self.frozen("2026-04-01 09:00"):
+            promise = self.promise(invoice, date(2026, 4, 10))
+        self.assertEqual(promise.amount, 500.0, "everything due, by default")
+        stats = self.run_at("2026-04-07 09:00")
+        self.assertEqual(stats["skipped_promise"], 1)
+        self.pay(invoice, when=date(2026, 4, 9))
+        self.run_at("2026-04-11 09:00")
+        self.assertEqual(promise.state, "kept")
+        self.assertFalse(self.messages_for(invoice))
+
+    def test_broken_promise_resumes_the_ladder(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=500.0)
+        with self.frozen("2026-04-01 09:00"):
+            promise = self.promise(invoice, date(2026, 4, 10), amount=500.0)
+        self.pay(invoice, amount=100.0, when=date(2026, 4, 9))
+        self.run_at("2026-04-12 09:00")
+        self.assertEqual(promise.state, "open", "within the grace days")
+        self.assertFalse(self.messages_for(invoice))
+        self.run_at("2026-04-13 09:00")
+        self.assertEqual(promise.state, "broken")
+        self.assertEqual(promise.amount_received, 100.0)
+        self.assertEqual(self.customer.payment_reminder_broken_promise_count, 1)
+        self.assertTrue(self.customer.activity_ids)
+        message = self.messages_for(invoice)
+        self.assertEqual(message.level_id, self.level_overdue)
+        self.assertIn("400.00", message.body_html)
+
+    def test_promise_for_the_whole_customer(self):
+        first = self.create_invoice(due=date(2026, 3, 31))
+        second = self.create_invoice(due=date(2026, 3, 20))
+        with self.frozen("2026-04-01 09:00"):
+            self.promise(self.env["account.move"], date(2026, 4, 20))
+        self.run_at("2026-04-07 09:00")
+        self.assertFalse(self.messages_for(first | second))
+
+
+@tagged("post_install", "-at_install")
+class TestDryRun(PaymentReminderCommon):
+    def test_every_reason_a_customer_waits(self):
+        def customer(name, **values):
+            return self.env["res.partner"].create({"name": name, "email": f"{name.lower()}@example.com", **values})
+
+        ready = customer("Ready")
+        self.create_invoice(partner=ready, due=date(2026, 3, 31), amount=200.0)
+        opted_out = customer("Optout", payment_reminder_optout_email=True)
+        self.create_invoice(partner=opted_out, due=date(2026, 3, 31))
+        held = customer("Held", payment_reminder_hold_until=date(2026, 4, 30))
+        self.create_invoice(partner=held, due=date(2026, 3, 31))
+        nomail = customer("Nomail")
+        nomail.email = False
+        self.create_invoice(partner=nomail, due=date(2026, 3, 31))
+        late = customer("Late", tz="America/New_York")
+        late.payment_reminder_policy_id = self._create_policy(self.company, window_start=9.0, window_end=17.0)
+        self.create_invoice(partner=late, due=date(2026, 3, 31))
+        small = customer("Small")
+        small.payment_reminder_policy_id = self._create_policy(self.company, min_amount=100.0)
+        self.create_invoice(partner=small, due=date(2026, 3, 31), amount=20.0)
+        busy = customer("Busy")
+        busy.payment_reminder_policy_id = self._create_policy(self.company, min_interval_days=5)
+        self.create_invoice(partner=busy, due=date(2026, 3, 31))
+        self.create_invoice(partner=busy, due=date(2026, 4, 5))
+        self.run_at("2026-04-05 09:00", partner_ids=busy.ids)  # Busy hears from us on 04-05
+        promised = customer("Promised")
+        self.create_invoice(partner=promised, due=date(2026, 3, 31))
+        self.env["account.payment.reminder.promise"].create({"partner_id": promised.id, "date": date(2026, 4, 30)})
+
+        with self.frozen("2026-04-07 08:00"):  # 04:00 in New York
+            wizard = self.env["account.payment.reminder.dry.run"].create({})
+            wizard.action_refresh()
+        lines = {line.partner_id.name: line for line in wizard.line_ids}
+        self.assertFalse(lines["Ready"].skip_reason)
+        self.assertEqual(lines["Ready"].recipient, "ready@example.com")
+        self.assertIn("200.00", lines["Ready"].text)
+        self.assertEqual(lines["Optout"].skip_reason, "opt_out")
+        self.assertEqual(lines["Held"].skip_reason, "hold")
+        self.assertIn("no e-mail address", lines["Nomail"].failure)
+        self.assertEqual(lines["Late"].skip_reason, "outside_window")
+        self.assertEqual(str(lines["Late"].next_time), "2026-04-07 13:00:00")
+        self.assertEqual(lines["Small"].skip_reason, "below_threshold")
+        self.assertEqual(lines["Busy"].skip_reason, "min_interval")
+        self.assertEqual(str(lines["Busy"].next_time), "2026-04-10 09:00:00")
+        self.assertEqual(lines["Promised"].skip_reason, "promise")
+        self.assertFalse(self.Message.search([("partner_id", "=", ready.id)]), "a dry run sends nothing")
