@@ -225,3 +225,21 @@ class TestWebhooks(ChannelCommon, HttpCase):
         self.assertIn(response.status_code, (301, 302))
         self.assertIn(f"/my/invoices/{message.move_ids.id}", response.headers["Location"])
         self.assertEqual(tracker.count, 1)
+
+    def test_quick_reply_creates_an_activity_and_pauses_reminders(self):
+        invoice, message = self.whatsapp_message()
+        with self.frozen("2026-04-07 10:00"):
+            response = self.post_meta(self.meta_inbound("+32470123456", button="I have paid"))
+        self.assertEqual(response.status_code, 200)
+        activity = self.customer.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("I have paid", activity.summary)
+        self.assertIn("I have paid", activity.note)
+        self.assertEqual(self.customer.payment_reminder_hold_until, date(2026, 4, 8))
+        self.assertIn("I have paid", self.customer.payment_reminder_hold_reason)
+        later = self.create_invoice(due=date(2026, 3, 30))
+        stats = self.run_at("2026-04-07 11:00")
+        self.assertEqual(stats["skipped_hold"], 1)
+        self.assertFalse(self.messages_for(later))
+        self.run_at("2026-04-09 09:00")
+        self.assertTrue(self.messages_for(later), "reminders resume after the pause")
