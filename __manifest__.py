@@ -34,6 +34,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/sms_template_views.xml",
+        "views/account_payment_reminder_dashboard_views.xml",
         "views/account_payment_reminder_menus.xml",
         "views/account_payment_reminder_templates.xml",
     ],

@@ -123,6 +123,17 @@ class AccountPaymentReminderMessage(models.Model):
     cost = fields.Float(readonly=True, digits=(16, 4))
     provider_payload = fields.Text(readonly=True, groups="base.group_no_one")
     mail_id = fields.Many2one("mail.mail", readonly=True)
+    template_name = fields.Char("Template", readonly=True, help="The template the message was rendered from.")
+    # reporting: averages of 0/100 values are rates in the pivot view; NULL means "not known yet"
+    delivered_rate = fields.Float("Delivered (%)", compute="_compute_rates", store=True, aggregator="avg")
+    read_rate = fields.Float("Read (%)", compute="_compute_rates", store=True, aggregator="avg")
+    failed_rate = fields.Float("Failed (%)", compute="_compute_rates", store=True, aggregator="avg")
+    is_first_reminder = fields.Boolean("First Reminder", readonly=True)
+    paid_date = fields.Date("Invoices Paid On", readonly=True)
+    days_to_pay = fields.Float("Days to Pay", readonly=True, aggregator="avg", digits=(16, 1))
+    paid_3d_rate = fields.Float("Paid in 3 Days (%)", readonly=True, aggregator="avg")
+    paid_7d_rate = fields.Float("Paid in 7 Days (%)", readonly=True, aggregator="avg")
+    paid_14d_rate = fields.Float("Paid in 14 Days (%)", readonly=True, aggregator="avg")
     whatsapp_template_id = fields.Many2one("account.payment.reminder.whatsapp.template", readonly=True)
     payment_link = fields.Char(readonly=True, help="The tracked short link sent by SMS or WhatsApp.")
     due_date_display = fields.Char("Due Date", compute="_compute_due_date_display")
@@ -166,6 +177,14 @@ class AccountPaymentReminderMessage(models.Model):
         for message in self:
             due = min(message.move_ids.mapped("invoice_date_due"), default=False)
             message.due_date_display = due and format_date(message.env, due, lang_code=message.lang or None)
+
+    @api.depends("state")
+    def _compute_rates(self):
+        for message in self:
+            done = message.state in ("sent", "delivered", "read", "failed")
+            message.delivered_rate = done and (100.0 if message.state in ("delivered", "read") else 0.0)
+            message.read_rate = done and (100.0 if message.state == "read" else 0.0)
+            message.failed_rate = done and (100.0 if message.state == "failed" else 0.0)
 
     @api.depends("body", "channel")
     def _compute_encoding_info(self):
@@ -277,6 +296,7 @@ class AccountPaymentReminderMessage(models.Model):
                 body_html = bodies[message.id]
                 message.write(
                     {
+                        "template_name": template.name,
                         "subject": subjects[message.id],
                         "body_html": body_html,
                         "body": html2plaintext(body_html),
@@ -668,6 +688,70 @@ class AccountPaymentReminderMessage(models.Model):
             return last.recipient_partner_id
         # sudo: webhooks run as public; the number identifies the customer
         return self.env["res.partner"].sudo().search([("phone_sanitized", "=", number)], limit=1)
+
+    # === EFFECTIVENESS === #
+
+    @api.model
+    def _cron_update_effectiveness(self, horizon_days=60):
+        """Record, for the messages of the last weeks, whether and when the
+        invoices they covered were paid: within 3, 7 and 14 days, and how many
+        days it took. A rate stays empty until it is known."""
+        now = fields.Datetime.now()
+        self.flush_model()
+        self.env["account.move"].flush_model(["payment_state"])
+        self.env.cr.execute(
+            """
+            SELECT msg.id, msg.sent_at,
+                   BOOL_AND(m.payment_state IN ('paid', 'in_payment', 'reversed')) AS all_paid,
+                   MAX(pay.paid_on) AS paid_on,
+                   NOT EXISTS (
+                       SELECT 1
+                         FROM account_payment_reminder_message_move_rel r2
+                         JOIN account_payment_reminder_message earlier ON earlier.id = r2.message_id
+                        WHERE r2.move_id IN (SELECT r3.move_id FROM account_payment_reminder_message_move_rel r3
+                                              WHERE r3.message_id = msg.id)
+                          AND earlier.id < msg.id
+                          AND earlier.state IN ('sent', 'delivered', 'read')
+                   ) AS first_reminder
+              FROM account_payment_reminder_message msg
+              JOIN account_payment_reminder_message_move_rel rel ON rel.message_id = msg.id
+              JOIN account_move m ON m.id = rel.move_id
+              LEFT JOIN LATERAL (
+                   SELECT MAX(apr.max_date) AS paid_on
+                     FROM account_move_line line
+                     JOIN account_partial_reconcile apr ON apr.debit_move_id = line.id
+                    WHERE line.move_id = m.id AND line.display_type = 'payment_term'
+                   ) pay ON TRUE
+             WHERE msg.state IN ('sent', 'delivered', 'read')
+               AND msg.sent_at > %(horizon)s
+               AND msg.paid_14d_rate IS NULL
+             GROUP BY msg.id, msg.sent_at
+            """,
+            {"horizon": now - timedelta(days=horizon_days)},
+        )
+        updates = []
+        for message_id, sent_at, all_paid, paid_on, first_reminder in self.env.cr.fetchall():
+            age = (now - sent_at).days
+            days = max(0, (paid_on - sent_at.date()).days) if all_paid and paid_on else None
+            rates = [
+                (100.0 if days <= window else 0.0) if days is not None else (0.0 if age > window else None)
+                for window in (3, 7, 14)
+            ]
+            updates.append((first_reminder, paid_on if days is not None else None, days, *rates, message_id))
+        if updates:
+            # SQL, not write(): an unknown rate must stay NULL, which the ORM would read back as 0.0
+            self.env.cr.executemany(
+                """
+                UPDATE account_payment_reminder_message
+                   SET is_first_reminder = %s, paid_date = %s, days_to_pay = %s,
+                       paid_3d_rate = %s, paid_7d_rate = %s, paid_14d_rate = %s
+                 WHERE id = %s
+                """,
+                updates,
+            )
+            self.invalidate_model(
+                ["is_first_reminder", "paid_date", "days_to_pay", "paid_3d_rate", "paid_7d_rate", "paid_14d_rate"]
+            )
 
     # === SCHEDULER HOOKS === #
 

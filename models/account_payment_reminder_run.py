@@ -77,6 +77,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
         if send:
             Message._cron_fail_interrupted()
+            Message._cron_update_effectiveness()
             due = Message.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
             stats["retried"] = len(due._dispatch())
 

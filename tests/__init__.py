@@ -8,3 +8,4 @@ from . import test_webhooks
 from . import test_manual
 from . import test_plans
 from . import test_tour
+from . import test_reporting

@@ -1,0 +1,78 @@
+from datetime import date
+
+from odoo.tests import tagged
+
+from .common import PaymentReminderCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReporting(PaymentReminderCommon):
+    def test_paid_within_days_after_a_reminder(self):
+        quick = self.create_invoice(due=date(2026, 3, 31), amount=100.0)
+        slow = self.create_invoice(partner=self.customer.copy({"name": "Slow"}), due=date(2026, 3, 31))
+        never = self.create_invoice(partner=self.customer.copy({"name": "Never"}), due=date(2026, 3, 31))
+        self.run_at("2026-04-01 09:00")
+        self.pay(quick, when=date(2026, 4, 3))
+        self.pay(slow, when=date(2026, 4, 11))
+        self.run_at("2026-04-06 09:00")
+        quick_msg, slow_msg, never_msg = (self.messages_for(m)[0] for m in (quick, slow, never))
+        self.assertEqual((quick_msg.paid_date, quick_msg.days_to_pay), (date(2026, 4, 3), 2.0))
+        self.assertEqual((quick_msg.paid_3d_rate, quick_msg.paid_7d_rate, quick_msg.paid_14d_rate), (100, 100, 100))
+        self.assertTrue(quick_msg.is_first_reminder)
+        self.assertFalse(never_msg.paid_date)
+        self.run_at("2026-04-20 09:00")
+        self.assertEqual((slow_msg.days_to_pay, slow_msg.paid_7d_rate, slow_msg.paid_14d_rate), (10.0, 0.0, 100.0))
+        self.assertEqual((never_msg.paid_3d_rate, never_msg.paid_14d_rate), (0.0, 0.0))
+        # the pivot's averages are the rates
+        self.env.flush_all()
+        [(channel, paid_7d, paid_14d)] = self.Message._read_group(
+            [("id", "in", (quick_msg | slow_msg | never_msg).ids)],
+            ["channel"],
+            ["paid_7d_rate:avg", "paid_14d_rate:avg"],
+        )
+        self.assertEqual(channel, "email")
+        self.assertAlmostEqual(paid_7d, 100 / 3)
+        self.assertAlmostEqual(paid_14d, 200 / 3)
+
+    def test_unknown_until_known(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at("2026-04-01 09:00")
+        self.run_at("2026-04-03 09:00")
+        message = self.messages_for(invoice)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT paid_3d_rate, paid_7d_rate FROM account_payment_reminder_message WHERE id = %s", [message.id]
+        )
+        self.assertEqual(self.env.cr.fetchone(), (None, None), "not paid yet, but it might be: not a zero")
+        self.run_at("2026-04-05 09:00")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT paid_3d_rate, paid_7d_rate FROM account_payment_reminder_message WHERE id = %s", [message.id]
+        )
+        self.assertEqual(self.env.cr.fetchone(), (0.0, None))
+
+    def test_delivery_and_failure_rates(self):
+        ok = self.create_invoice(due=date(2026, 3, 31))
+        bad = self.create_invoice(partner=self.customer.copy({"name": "Nomail", "email": False}), due=date(2026, 3, 31))
+        self.run_at("2026-03-31 09:00")
+        sent, failed = self.messages_for(ok), self.messages_for(bad)
+        sent.sudo()._apply_status("read")
+        self.assertEqual((sent.delivered_rate, sent.read_rate, sent.failed_rate), (100, 100, 0))
+        self.assertEqual((failed.delivered_rate, failed.failed_rate), (0, 100))
+        [(reason, count)] = self.Message._read_group([("id", "=", failed.id)], ["failure_code"], ["__count"])
+        self.assertEqual((reason, count), ("no_recipient", 1))
+
+    def test_dashboard(self):
+        self.create_invoice(due=date(2026, 3, 1), amount=300.0)
+        self.create_invoice(due=date(2026, 3, 20), amount=200.0)
+        self.run_at("2026-04-01 09:00")
+        self.customer.copy({"name": "Held", "is_company": True, "payment_reminder_hold_until": date(2026, 5, 1)})
+        with self.frozen("2026-04-02 09:00"):
+            board = self.env["account.payment.reminder.dashboard"].create({"company_id": self.company.id})
+            self.assertEqual(board.overdue_amount, 500.0)
+            self.assertIn("Final notice", board.overdue_by_level)
+            self.assertIn("Overdue", board.overdue_by_level)
+            self.assertEqual(board.customers_on_hold, 1)
+            self.assertEqual(board.messages_this_week, 2)
+            action = board.action_open_overdue()
+            self.assertEqual(self.env["account.move"].search_count(action["domain"]), 2)
