@@ -23,6 +23,8 @@ class AccountPaymentReminderDemo(models.AbstractModel):
         ("partner_nomail_demo", -9, 310.0, None),  # no e-mail address: fails with a reason
         ("partner_bounce_demo", -9, 275.0, None),  # bounces in the sandbox
         ("partner_dispute_demo", -15, 1500.0, "hold"),  # on hold (dispute)
+        ("partner_fjord_demo", -20, 2400.0, "plan"),  # in a payment plan: the ladder waits
+        ("partner_andes_demo", -10, 880.0, "promise"),  # promised to pay next week
     ]
 
     @api.model
@@ -60,6 +62,25 @@ class AccountPaymentReminderDemo(models.AbstractModel):
                         "payment_difference_handling": "open",
                     }
                 ).action_create_payments()
+            elif fate == "plan":
+                self.env["account.payment.reminder.plan"].create(
+                    {
+                        "partner_id": move.partner_id.id,
+                        "move_ids": [Command.set(move.ids)],
+                        "line_ids": [
+                            Command.create({"date": today + timedelta(days=5 + 30 * index), "amount": amount / 3})
+                            for index in range(3)
+                        ],
+                    }
+                )
+            elif fate == "promise":
+                self.env["account.payment.reminder.promise"].create(
+                    {
+                        "partner_id": move.partner_id.id,
+                        "move_ids": [Command.set(move.ids)],
+                        "date": today + timedelta(days=7),
+                    }
+                )
             elif fate == "hold":
                 move.write(
                     {

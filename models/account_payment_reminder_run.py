@@ -387,7 +387,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             reasons.append(reason)
         if strategy == "fallback":
             channel, recipient, _address, _reason = plans[0]
-            return [(channel, recipient, None, "\n".join(filter(None, reasons)))]
+            return [(channel, recipient, None, "; ".join(dict.fromkeys(filter(None, reasons))))]
         return plans
 
     def _get_recipient(self, group, channel):

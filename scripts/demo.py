@@ -36,9 +36,13 @@ for m in messages:
           f"{(m.recipient or '-')[:32]:32} {m.state:8} {m.invoice_names}")
     if m.failure_reason:
         print(f"{'':22}   reason: {m.failure_reason}")
-waiting = {k: v for k, v in stats.items() if k.startswith("skipped_") and v}
-if waiting:
-    print("Not sent now: " + ", ".join(f"{v} {k[8:].replace('_', ' ')}" for k, v in waiting.items()))
+print("-" * 100)
+print("Waiting (what the dry run shows, Invoicing > Customers > Reminders: What Would Go Now):")
+reasons = dict(env["account.payment.reminder.dry.run.line"]._fields["skip_reason"].selection)
+for group in Run._run(send=False)["groups"]:
+    if group.skip_reason:
+        when = f" until {group.next_time:%Y-%m-%d %H:%M} UTC" if group.next_time else ""
+        print(f"  {group.partner.name[:22]:22} {group.level.name[:24]:24} {reasons[group.skip_reason]}{when}")
 print("=" * 100)
 """
 
