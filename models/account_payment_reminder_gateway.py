@@ -1,6 +1,6 @@
 import uuid
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .account_payment_reminder_level import CHANNELS
@@ -104,15 +104,33 @@ class AccountPaymentReminderGateway(models.Model):
         """The gateway that carries ``channel`` for ``company``: the first enabled
         one, else the first in test mode, else an empty recordset."""
         # sudo: gateway records hold credentials; the caller only gets the record to send through.
+        return self.sudo().browse(self._get_for_channel_id(company.id, channel))
+
+    @api.model
+    @tools.ormcache("company_id", "channel")
+    def _get_for_channel_id(self, company_id, channel):
         gateways = self.sudo().search(
             [
                 (f"use_{channel}", "=", True),
                 ("state", "in", ("test", "enabled")),
-                ("company_id", "in", (company.id, False)),
+                ("company_id", "in", (company_id, False)),
             ]
         )
         enabled = gateways.filtered(lambda g: g.state == "enabled")
-        return (enabled or gateways)[:1]
+        return (enabled or gateways)[:1].id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _get_for_channel_id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _get_for_channel_id
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _get_for_channel_id
+        return super().unlink()
 
     def action_test_connection(self):
         self.ensure_one()
