@@ -7,6 +7,12 @@ CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
 """Every channel, in fallback order: the fastest-read first."""
 
 
+def channel_label(env, channel):
+    """The channel's name in the user's language (E-mail, WhatsApp, SMS)."""
+    labels = dict(env["account.payment.reminder.message"]._fields["channel"]._description_selection(env))
+    return labels.get(channel, channel)
+
+
 class AccountPaymentReminderLevel(models.Model):
     _name = "account.payment.reminder.level"
     _description = "Payment Reminder Level"

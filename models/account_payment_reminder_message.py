@@ -14,7 +14,7 @@ from ..tools.schedule import in_send_window, next_window_start, retry_delay, to_
 from ..tools.sms import segment_info, to_gsm
 from ..tools.twilio_api import TwilioClient
 from ..tools.whatsapp_api import WhatsAppCloudClient
-from .account_payment_reminder_level import CHANNELS
+from .account_payment_reminder_level import CHANNELS, channel_label
 from .account_payment_reminder_whatsapp_template import PARAM_MAX_LENGTH
 from .sms_template import describe_encoding
 
@@ -87,7 +87,7 @@ class AccountPaymentReminderMessage(models.Model):
     gateway_id = fields.Many2one("account.payment.reminder.gateway", readonly=True)
     provider = fields.Selection(related="gateway_id.provider", store=True)
     recipient = fields.Char(readonly=True, help="E-mail address or E.164 phone number.")
-    lang = fields.Char(readonly=True)
+    lang = fields.Char("Language", readonly=True)
     email_from = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
     body_html = fields.Html("Rendered E-mail", readonly=True, sanitize=False)
@@ -134,7 +134,9 @@ class AccountPaymentReminderMessage(models.Model):
     paid_3d_rate = fields.Float("Paid in 3 Days (%)", readonly=True, aggregator="avg")
     paid_7d_rate = fields.Float("Paid in 7 Days (%)", readonly=True, aggregator="avg")
     paid_14d_rate = fields.Float("Paid in 14 Days (%)", readonly=True, aggregator="avg")
-    whatsapp_template_id = fields.Many2one("account.payment.reminder.whatsapp.template", readonly=True)
+    whatsapp_template_id = fields.Many2one(
+        "account.payment.reminder.whatsapp.template", "WhatsApp Template", readonly=True
+    )
     payment_link = fields.Char(readonly=True, help="The tracked short link sent by SMS or WhatsApp.")
     due_date_display = fields.Char("Due Date", compute="_compute_due_date_display")
     encoding_info = fields.Char("Encoding", compute="_compute_encoding_info")
@@ -674,7 +676,9 @@ class AccountPaymentReminderMessage(models.Model):
             )
         elif keyword == "start" and customer[f"payment_reminder_optout_{channel}"]:
             customer.write({f"payment_reminder_optout_{channel}": False, "payment_reminder_optout_note": False})
-            customer._message_log(body=_("Opted in again to %(channel)s payment reminders.", channel=channel))
+            customer._message_log(
+                body=_("Opted in again to %(channel)s payment reminders.", channel=channel_label(self.env, channel))
+            )
         else:
             customer._payment_reminder_handle_reply(channel, number, text, reply)
         return customer

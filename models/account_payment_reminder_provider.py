@@ -13,6 +13,7 @@ import uuid
 from odoo import _, api, models
 
 from ..exceptions import ReminderProviderError
+from .account_payment_reminder_level import channel_label
 
 
 class AccountPaymentReminderProvider(models.AbstractModel):
@@ -97,7 +98,10 @@ class AccountPaymentReminderProviderSandbox(models.AbstractModel):
             raise ReminderProviderError(_("Mailbox does not exist (sandbox)."), code="sandbox_bounce")
         if message.channel != "email" and recipient.endswith("0000"):
             raise ReminderProviderError(
-                _("This number cannot receive %(channel)s messages (sandbox).", channel=message.channel),
+                _(
+                    "This number cannot receive %(channel)s messages (sandbox).",
+                    channel=channel_label(self.env, message.channel),
+                ),
                 code="sandbox_unreachable",
             )
         payload = {

@@ -111,6 +111,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # one batch, one transaction
+            self.env.invalidate_all(flush=True)  # memory stays flat, however many batches
             if in_cron and time.monotonic() - started > CRON_TIME_BUDGET and done < total:
                 break  # the cron runner calls us again for the rest
         if send:

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import email_normalize
 
 from ..tools.phone import messaging_number
+from .account_payment_reminder_level import channel_label
 
 
 class ResPartner(models.Model):
@@ -87,7 +88,11 @@ class ResPartner(models.Model):
         self.ensure_one()
         customer = self.commercial_partner_id
         if customer[f"payment_reminder_optout_{channel}"]:
-            return None, _("%(customer)s opted out of %(channel)s reminders.", customer=customer.name, channel=channel)
+            return None, _(
+                "%(customer)s opted out of %(channel)s reminders.",
+                customer=customer.name,
+                channel=channel_label(self.env, channel),
+            )
         if channel == "email":
             if not self.email:
                 return None, _("%(contact)s has no e-mail address.", contact=self.display_name)
@@ -127,8 +132,7 @@ class ResPartner(models.Model):
         gets a day of quiet."""
         self.ensure_one()
         words = (text or reply or "").strip()
-        channels = dict(self.env["account.payment.reminder.message"]._fields["channel"].selection)
-        label = channels.get(channel, channel)
+        label = channel_label(self.env, channel)
         body = _("%(channel)s reply from %(number)s: %(text)s", channel=label, number=number, text=words)
         self._message_log(body=body)
         last = self.env["account.payment.reminder.message"].search([("partner_id", "=", self.id)], limit=1)
@@ -165,5 +169,9 @@ class ResPartner(models.Model):
                 }
             )
             customer._message_log(
-                body=_("Opted out of %(channel)s payment reminders: %(note)s", channel=channel, note=note)
+                body=_(
+                    "Opted out of %(channel)s payment reminders: %(note)s",
+                    channel=channel_label(self.env, channel),
+                    note=note,
+                )
             )

@@ -97,7 +97,7 @@ def update_po_files():
         obsolete = len(before - wanted)
         untranslated = sum(1 for entry in active if not entry.msgstr)
         print(
-            f"{path.relative_to(odoo_env.ROOT)}: {len(active)} terms, {added} new, {obsolete} obsolete, "
+            f"{path.parent.name}/{path.name}: {len(active)} terms, {added} new, {obsolete} obsolete, "
             f"{untranslated} untranslated, {po.percent_translated()}% translated"
         )
 

@@ -385,3 +385,32 @@ class iap_reachable:  # noqa: N801 - used as a context manager
 
     def __exit__(self, *exc):
         self.thread.testing = self.previous
+
+
+@tagged("post_install", "-at_install")
+class TestTranslations(ChannelCommon):
+    """Each customer gets its own language, on every channel."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["ir.module.module"]._load_module_terms(["account_payment_reminder"], ["fr_FR"], overwrite=True)
+        cls.customer.lang = "fr_FR"
+        cls.level_overdue.use_whatsapp = False
+
+    def test_sms_and_email_in_the_customer_language(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=1234.5)
+        self.fake.answer("+32470123456", 400, {"code": 21610, "message": "Unsubscribed", "status": 400})
+        self.run_at(OVERDUE)
+        sms, email = self.messages_for(invoice)
+        self.assertEqual(sms.lang, "fr_FR")
+        self.assertIn("reste impayée", sms.body)
+        self.assertIn("STOP", sms.body, "the opt-out keyword stays what carriers understand")
+        self.assertIn("31/03/2026", sms.body)
+        self.assertIn("1 234,50", sms.body)
+        self.assertNotIn("was due on", sms.body)
+        self.assertIn("Cordialement", email.body_html)
+        self.assertNotIn("Kind regards", email.body_html)
+        self.assertIn(invoice.name, email.subject)
+        self.assertTrue(email.subject.startswith("Factures impayées"))

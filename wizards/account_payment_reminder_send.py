@@ -273,7 +273,7 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     recipient = fields.Char()
     blocked_reason = fields.Char("Blocked")
     outside_window = fields.Boolean("Outside Hours")
-    next_window_at = fields.Datetime("Customer's Hours From")
+    next_window_at = fields.Datetime("Next Send Window")
     subject = fields.Char()
     body_html = fields.Html("E-mail", sanitize_style=True)
     body = fields.Text("Text")
