@@ -130,18 +130,7 @@ class AccountPaymentReminderLevel(models.Model):
             if not (move and level.sms_template_id):
                 level.sms_preview = level.sms_preview_info = False
                 continue
-            message = self.env["account.payment.reminder.message"].new(
-                {
-                    "company_id": move.company_id.id,
-                    "partner_id": move.commercial_partner_id.id,
-                    "recipient_partner_id": move.partner_id.id,
-                    "move_ids": [fields.Command.set(move.ids)],
-                    "level_id": level.id,
-                    "channel": "sms",
-                    "idempotency_key": "preview",
-                    "payment_link": move.payment_reminder_url,
-                }
-            )
+            message = self.env["account.payment.reminder.message"]._new_preview(move, "sms", level=level)
             body = message._render_sms_preview(level)
             level.sms_preview = body
             level.sms_preview_info = describe_encoding(level.env, body)

@@ -321,6 +321,27 @@ class AccountPaymentReminderMessage(models.Model):
                     body = to_gsm(body)
                 message.write({"body": body, "segments": segment_info(body).segments, "lang": langs.get(message.id)})
 
+    @api.model
+    def _new_preview(self, moves, channel, level=None, recipient=None, address=None):
+        """An unsaved message covering ``moves``, to show what would be sent
+        (previews, wizard, dry run); nothing is written."""
+        move = moves[:1]
+        recipient = recipient or move.partner_id
+        return self.new(
+            {
+                "company_id": move.company_id.id,
+                "partner_id": move.commercial_partner_id.id,
+                "recipient_partner_id": recipient.id,
+                "move_ids": [fields.Command.set(moves.ids)],
+                "level_id": level and level.id,
+                "channel": channel,
+                "recipient": address,
+                "lang": recipient.lang,
+                "idempotency_key": "preview",
+                "payment_link": move.payment_reminder_url,
+            }
+        )
+
     def _preview_contents(self):
         """(subject, html, text) this unsaved message would carry: the level's
         templates rendered without writing anything (wizard and dry run)."""

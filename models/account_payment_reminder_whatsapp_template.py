@@ -90,17 +90,7 @@ class AccountPaymentReminderWhatsappTemplate(models.Model):
             if not move:
                 template.preview = template.body_text
                 continue
-            message = self.env["account.payment.reminder.message"].new(
-                {
-                    "company_id": move.company_id.id,
-                    "partner_id": move.commercial_partner_id.id,
-                    "recipient_partner_id": move.partner_id.id,
-                    "move_ids": [fields.Command.set(move.ids)],
-                    "channel": "whatsapp",
-                    "idempotency_key": "preview",
-                    "lang": move.partner_id.lang,
-                }
-            )
+            message = self.env["account.payment.reminder.message"]._new_preview(move, "whatsapp")
             values = message._get_param_values(template)
             text = template._fill(values)
             suffix = message._get_whatsapp_button_suffix() if template.url_button else None

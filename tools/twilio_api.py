@@ -3,11 +3,10 @@ method does the I/O (``_request``)."""
 
 import json
 
-import requests
-
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
+from .http import call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -75,26 +74,14 @@ class TwilioClient:
         return self._request("GET", f"/2010-04-01/Accounts/{self.account_sid}.json", None)
 
     def _request(self, method, path, data):
-        try:
-            response = requests.request(
-                method,
-                self.base_url + path,
-                data=data,
-                auth=(self.account_sid, self.auth_token),
-                timeout=self.timeout,
-            )
-        except requests.Timeout as error:
-            raise ReminderProviderError(
-                _lt("Twilio did not answer in time."), code="timeout", transient=True
-            ) from error
-        except requests.RequestException as error:
-            raise ReminderProviderError(
-                _lt("Twilio could not be reached: %s", error), code="connection", transient=True
-            ) from error
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
+        response, answer = call(
+            "Twilio",
+            method,
+            self.base_url + path,
+            self.timeout,
+            data=data,
+            auth=(self.account_sid, self.auth_token),
+        )
         if response.ok:
             return answer
         raise self.error(answer.get("code") if isinstance(answer, dict) else None, response.status_code, answer)

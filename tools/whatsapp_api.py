@@ -1,11 +1,10 @@
 """WhatsApp Business Cloud API (Meta Graph API) client: plain Python, one
 method does the I/O (``_request``)."""
 
-import requests
-
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
+from .http import call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -101,27 +100,14 @@ class WhatsAppCloudClient:
             ) from error
 
     def _request(self, method, path, payload):
-        url = f"{self.base_url}/{self.api_version}{path}"
-        try:
-            response = requests.request(
-                method,
-                url,
-                json=payload,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as error:
-            raise ReminderProviderError(
-                _lt("WhatsApp did not answer in time."), code="timeout", transient=True
-            ) from error
-        except requests.RequestException as error:
-            raise ReminderProviderError(
-                _lt("WhatsApp could not be reached: %s", error), code="connection", transient=True
-            ) from error
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
+        response, answer = call(
+            "WhatsApp",
+            method,
+            f"{self.base_url}/{self.api_version}{path}",
+            self.timeout,
+            json=payload,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         if response.ok:
             return answer
         raise self._error(response.status_code, answer)

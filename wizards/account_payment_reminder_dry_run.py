@@ -74,19 +74,7 @@ class AccountPaymentReminderDryRun(models.TransientModel):
         for channel, recipient, address, reason in group.planned:
             vals = dict(base, channel=channel, recipient=address or False, failure=reason or False)
             if address:
-                preview = Message.new(
-                    {
-                        "company_id": group.policy.company_id.id,
-                        "partner_id": group.partner.id,
-                        "recipient_partner_id": recipient.id,
-                        "move_ids": [fields.Command.set(group.moves.ids)],
-                        "level_id": group.level.id,
-                        "channel": channel,
-                        "recipient": address,
-                        "idempotency_key": "dry-run",
-                        "payment_link": group.moves[:1].payment_reminder_url,
-                    }
-                )
+                preview = Message._new_preview(group.moves, channel, group.level, recipient, address)
                 subject, _html, text = preview._preview_contents()
                 vals.update(subject=subject or False, text=text or False)
             lines.append(fields.Command.create(vals))

@@ -148,19 +148,7 @@ class AccountPaymentReminderSend(models.TransientModel):
                     now, group.recipient_tz, policy.window_start, policy.window_end, weekdays
                 )
         if address:
-            preview = Message.new(
-                {
-                    "company_id": policy.company_id.id,
-                    "partner_id": group.partner.id,
-                    "recipient_partner_id": recipient.id,
-                    "move_ids": [fields.Command.set(group.moves.ids)],
-                    "level_id": self.level_id.id,
-                    "channel": channel,
-                    "recipient": address,
-                    "idempotency_key": "preview",
-                    "payment_link": group.moves[:1].payment_reminder_url,
-                }
-            )
+            preview = Message._new_preview(group.moves, channel, self.level_id, recipient, address)
             subject, html, text = preview._preview_contents()
             vals.update(subject=subject, body_html=html, body=text)
         return vals
