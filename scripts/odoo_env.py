@@ -93,6 +93,15 @@ def _pg_bindir():
     raise SetupError("PostgreSQL server binaries (initdb, pg_ctl) were not found.")
 
 
+def _find_tool(name):
+    """A system tool, even when PATH lacks the sbin folders (a bare CI environment)."""
+    folders = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
+    found = shutil.which(name) or next((f"{f}/{name}" for f in folders if Path(f, name).exists()), None)
+    if not found:
+        raise SetupError(f"{name} was not found.")
+    return found
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -112,7 +121,7 @@ def throwaway_cluster(keep_dir=None):
     owner = None
     if os.geteuid() == 0:
         owner = pwd.getpwnam("postgres")
-    run_as = ["runuser", "-u", owner.pw_name, "--"] if owner else []
+    run_as = [_find_tool("runuser"), "-u", owner.pw_name, "--"] if owner else []
     port = _free_port()
     fresh = not (data / "PG_VERSION").exists()
     sock.mkdir(parents=True, exist_ok=True)
@@ -154,7 +163,7 @@ def throwaway_cluster(keep_dir=None):
         if fresh:
             subprocess.run(
                 [
-                    str(bindir.parent / "bin" / "psql") if (bindir / "psql").exists() else "psql",
+                    str(bindir / "psql") if (bindir / "psql").exists() else _find_tool("psql"),
                     "-h",
                     str(sock),
                     "-p",

@@ -8,6 +8,7 @@ The last line is ``N passed, N failed``; the exit code is non-zero on any failur
 """
 
 import argparse
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -27,18 +28,17 @@ def lint():
     failures = 0
     root = str(odoo_env.ROOT)
     steps = [
-        ["ruff", "check", root],
-        ["ruff", "format", "--check", root],
-        [sys.executable, "-m", "pylint", "--rcfile", str(odoo_env.ROOT / ".pylintrc-mandatory"), root],
+        ("ruff", ["ruff", "check", root]),
+        ("ruff", ["ruff", "format", "--check", root]),
+        ("pylint_odoo", ["pylint", "--rcfile", str(odoo_env.ROOT / ".pylintrc-mandatory"), root]),
     ]
-    for step in steps:
-        tool = shutil.which(step[0]) if step[0] != sys.executable else step[0]
-        if tool is None:
-            print(f"error: {step[0]} is not installed (pip install ruff pylint-odoo)", file=sys.stderr)
+    for module, step in steps:
+        if importlib.util.find_spec(module) is None:
+            print(f"error: {module} is not installed (pip install ruff pylint-odoo)", file=sys.stderr)
             failures += 1
             continue
-        print("$", " ".join(step[:4]), flush=True)
-        if subprocess.run(step, cwd=root, check=False).returncode:
+        print("$", " ".join(step[:3]), flush=True)
+        if subprocess.run([sys.executable, "-m", *step], cwd=root, check=False).returncode:
             failures += 1
     return failures
 
@@ -110,7 +110,11 @@ def main():
     args = parser.parse_args()
 
     lint_failures = 0 if args.skip_lint else lint()
-    result = run_odoo_tests(args)
+    try:
+        result = run_odoo_tests(args)
+    except odoo_env.SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        result = None
     if result is None:
         print(f"0 passed, {1 + lint_failures} failed")
         return 1
@@ -121,4 +125,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(odoo_env.main_guard(main))
+    sys.exit(main())
