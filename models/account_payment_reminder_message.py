@@ -1,5 +1,6 @@
 import logging
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -34,6 +35,7 @@ STATE_RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 3, "delivered": 4,
 'failed' (multi-device WhatsApp) wins, a 'failed' after 'delivered' does not."""
 
 SENDING_TIMEOUT_MINUTES = 15
+CHATTER_CHUNK = 50  # chatter notes are written for this many messages at once
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -90,8 +92,8 @@ class AccountPaymentReminderMessage(models.Model):
     lang = fields.Char("Language", readonly=True)
     email_from = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
-    body_html = fields.Html("Rendered E-mail", readonly=True, sanitize=False)
-    body = fields.Text("Rendered Text", readonly=True)
+    body_html = fields.Html("Rendered E-mail", readonly=True, sanitize=False, prefetch=False)
+    body = fields.Text("Rendered Text", readonly=True, prefetch=False)
     state = fields.Selection(STATES, default="queued", required=True, readonly=True, index=True)
     failure_code = fields.Char(readonly=True)
     failure_reason = fields.Text(readonly=True)
@@ -121,7 +123,7 @@ class AccountPaymentReminderMessage(models.Model):
     )
     segments = fields.Integer(readonly=True)
     cost = fields.Float(readonly=True, digits=(16, 4))
-    provider_payload = fields.Text(readonly=True, groups="base.group_no_one")
+    provider_payload = fields.Text(readonly=True, groups="base.group_no_one", prefetch=False)
     mail_id = fields.Many2one("mail.mail", readonly=True)
     template_name = fields.Char("Template", readonly=True, help="The template the message was rendered from.")
     # reporting: averages of 0/100 values are rates in the pivot view; NULL means "not known yet"
@@ -478,9 +480,11 @@ class AccountPaymentReminderMessage(models.Model):
         """
         auto_commit = self.env["account.move"]._can_commit()
         now = fields.Datetime.now()
-        sent = self.browse()
+        sent = to_log = self.browse()
         last_call = {}  # gateway id -> monotonic time of its last call in this run
         for message in self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now):
+            # a commit empties the cache: read this message again, not the whole batch
+            message = message.with_prefetch()
             if message._wait_for_recipient(now) or not message._claim(now):
                 continue  # later, or another run took it
             if auto_commit:
@@ -488,8 +492,14 @@ class AccountPaymentReminderMessage(models.Model):
             message._respect_rate_limit(last_call)
             message._send_one()
             sent |= message
+            if message.state != "queued":
+                to_log |= message
+            if len(to_log) >= CHATTER_CHUNK:
+                to_log._log_in_chatter()
+                to_log = self.browse()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the provider's answer is durable at once
+        to_log._log_in_chatter()
         return sent
 
     def _wait_for_recipient(self, now):
@@ -581,7 +591,6 @@ class AccountPaymentReminderMessage(models.Model):
         self.write(vals)
         self._apply_status(result.get("state", "sent"))
         _logger.info("Payment reminder %s sent by %s to %s", self.id, self.channel, self.recipient)
-        self._log_in_chatter()
 
     def _handle_failure(self, error):
         """Retry a transient error later; fail a permanent one and fall back."""
@@ -609,7 +618,6 @@ class AccountPaymentReminderMessage(models.Model):
         )
         if error.opt_out and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
-        self._log_in_chatter()
         fallback = self._fallback()
         if fallback:
             fallback._dispatch()
@@ -634,12 +642,19 @@ class AccountPaymentReminderMessage(models.Model):
         return chain
 
     def _log_in_chatter(self):
-        """Post the message, as sent or failed, in the chatter of each invoice."""
+        """Post the messages, as sent or failed, in the chatter of each invoice
+        they cover: one note per invoice, in one batch."""
+        bodies = defaultdict(list)
         for message in self:
             body = self.env["ir.qweb"]._render(
                 "account_payment_reminder.message_chatter_note", {"message": message}, minimal_qcontext=True
             )
-            message.move_ids._message_log_batch(bodies=dict.fromkeys(message.move_ids.ids, Markup(body)))
+            for move in message.move_ids:
+                bodies[move.id].append(Markup(body))
+        if bodies:
+            self.env["account.move"].browse(bodies)._message_log_batch(
+                bodies={move_id: Markup().join(parts) for move_id, parts in bodies.items()}
+            )
 
     # === RECEIPTS AND REPLIES (webhooks) === #
 

@@ -23,6 +23,7 @@ from ..tools.schedule import in_send_window, next_window_start, pick_level, to_l
 _logger = logging.getLogger(__name__)
 
 BATCH_CUSTOMERS = 500
+BATCH_INVOICES = 5000  # a batch closes at whichever limit comes first
 CRON_TIME_BUDGET = 240  # seconds per cron call; the runner calls again while work remains
 
 OPEN_INVOICE_WHERE = """
@@ -48,6 +49,7 @@ class ReminderGroup:
     skip_detail: str = None
     next_time: datetime = None
     planned: list = field(default_factory=list)  # [(channel, recipient partner, address or None, reason)]
+    contacts: object = None  # who may receive it, in order (see _get_recipient)
 
 
 class AccountPaymentReminderRun(models.AbstractModel):
@@ -65,7 +67,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         :param partner_ids: restrict to these commercial partners
         """
         # sudo: the scheduler works across companies and writes the history, which users only read.
-        self = self.sudo().with_context(tracking_disable=True, mail_notrack=True, prefetch_fields=False)
+        self = self.sudo().with_context(tracking_disable=True, mail_notrack=True)
         Message = self.env["account.payment.reminder.message"]
         cron = self.env.ref("account_payment_reminder.ir_cron_send_reminders", raise_if_not_found=False)
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
@@ -88,10 +90,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # plans and promises before the ladder
         partners = self._get_candidate_partners(partner_ids)
-        total = len(partners)
-        batch_size = self._batch_size()
-        for start in range(0, total, batch_size):
-            batch = partners[start : start + batch_size]
+        total, done = len(partners), 0
+        for batch in self._split_batches(partners):
+            batch = [partner_id for partner_id, _count in batch]
             groups = self._decide(batch, now)
             stats["customers"] += len(batch)
             for group in groups:
@@ -100,6 +101,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     wake_up.append(group.next_time)
             if not send:
                 stats["groups"].extend(groups)
+                done += len(batch)
                 continue
             messages = self._apply(groups)
             stats["queued"] += len(messages)
@@ -107,7 +109,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the queued rows are durable before any provider is called
             sent = messages._dispatch()
             stats["sent"] += len(sent.filtered(lambda m: m.state in ("sent", "delivered", "read")))
-            done = start + len(batch)
+            done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # one batch, one transaction
@@ -135,26 +137,42 @@ class AccountPaymentReminderRun(models.AbstractModel):
     def _batch_size(self):
         return BATCH_CUSTOMERS
 
+    def _split_batches(self, partners):
+        """Batches of ``(partner id, open invoices)``: at most the batch size in
+        customers and about BATCH_INVOICES invoices, so that memory and
+        transactions stay small whatever the ledger looks like."""
+        batch, invoices = [], 0
+        for partner in partners:
+            if batch and (len(batch) >= self._batch_size() or invoices + partner[1] > BATCH_INVOICES):
+                yield batch
+                batch, invoices = [], 0
+            batch.append(partner)
+            invoices += partner[1]
+        if batch:
+            yield batch
+
     # === DECISION === #
 
     def _get_candidate_partners_query(self):
         return f"""
-            SELECT DISTINCT m.commercial_partner_id
+            SELECT m.commercial_partner_id, COUNT(*)
               FROM account_move m
              WHERE {OPEN_INVOICE_WHERE}
                AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
+             GROUP BY 1
              ORDER BY 1
         """
 
     def _get_candidate_partners(self, partner_ids=None):
-        """Commercial partners with at least one open customer invoice."""
+        """(commercial partner id, number of open invoices) of the customers
+        with at least one open customer invoice."""
         self.env["account.move"].flush_model()
         self.env["res.partner"].flush_model()
         self.env.cr.execute(
             self._get_candidate_partners_query(),
             {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids) if partner_ids else None},
         )
-        return [row[0] for row in self.env.cr.fetchall()]
+        return self.env.cr.fetchall()
 
     def _get_open_invoices_query(self):
         """Open invoices of a batch of customers, with the policy that applies
@@ -214,6 +232,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """Groups of invoices due for a level now, each with its plan or the
         reason it waits. Writes nothing."""
         self.env["account.move"].flush_model()
+        # the plan of this query is simple; compiling it (JIT) costs more than running it
+        self.env.cr.execute("SET LOCAL jit = off")
         self.env.cr.execute(
             self._get_open_invoices_query(),
             {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids)},
@@ -230,6 +250,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         }
         partners = self.env["res.partner"].browse(partner_ids)
         partner_tz = {p.id: p.tz for p in partners}
+        moves = self.env["account.move"].browse([row[0] for row in rows])
         utc_today = now.date()
 
         buckets = {}
@@ -257,8 +278,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
             ReminderGroup(
                 policy=Policy.browse(bucket["policy"]),
                 level=Level.browse(level_id),
-                partner=partners.browse(partner_id),
-                moves=self.env["account.move"].browse(bucket["moves"]),
+                partner=partners.browse(partner_id).with_prefetch(partners._prefetch_ids),
+                moves=moves.browse(bucket["moves"]).with_prefetch(moves._prefetch_ids),
                 ref_dates=bucket["refs"],
                 amount=bucket["amount"],
                 skip_reason=block,
@@ -305,6 +326,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
     def _check_rules(self, groups, now):
         """Fill each group's plan, or its skip reason, from the policy's rules."""
         contacts = self._get_recent_contacts({(g.policy.company_id.id, g.partner.id) for g in groups}, now)
+        invoice_addresses = {}
+        for group in groups:
+            partner = group.partner
+            if partner.id not in invoice_addresses:
+                invoice_addresses[partner.id] = partner.browse(partner.address_get(["invoice"])["invoice"])
+            group.contacts = group.moves.partner_id | invoice_addresses[partner.id] | partner
         used = defaultdict(int)
         # the highest levels first, so that a tight budget goes to the most urgent message
         for group in sorted(groups, key=lambda g: (-g.level.sequence, g.partner.id)):
@@ -395,7 +422,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """(contact, address, reason): the invoices' contacts first, then the
         customer's invoicing address, then the customer itself."""
         partner = group.partner
-        contacts = group.moves.partner_id | partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
+        contacts = group.contacts or (
+            group.moves.partner_id | partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
+        )
         reason = None
         for contact in contacts:
             address, reason = contact._payment_reminder_address(channel, policy=group.policy)
@@ -495,14 +524,20 @@ class AccountPaymentReminderRun(models.AbstractModel):
             for move in group.moves:
                 by_values[(group.level.id, group.ref_dates.get(move.id))].append(move.id)
         Move = self.env["account.move"]
+        Move.flush_model(["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"])
         for (level_id, ref_date), move_ids in by_values.items():
-            Move.browse(move_ids).write(
-                {
-                    "payment_reminder_level_id": level_id,
-                    "payment_reminder_ref_date": ref_date,
-                    "payment_reminder_last_date": now,
-                }
+            # SQL: three bookkeeping columns of posted invoices; account.move.write() would re-check the
+            # balance and resync the invoice lines of every invoice for nothing
+            self.env.cr.execute(
+                """
+                UPDATE account_move
+                   SET payment_reminder_level_id = %s, payment_reminder_ref_date = %s,
+                       payment_reminder_last_date = %s
+                 WHERE id = ANY(%s)
+                """,
+                [level_id, ref_date, now, move_ids],
             )
+        Move.invalidate_model(["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"])
         for group in groups:
             self._schedule_activity(group)
 

@@ -624,11 +624,7 @@ def _open_invoice_count(env):
 
 def _scheduler(env):
     """The scheduler model as ``_run`` sets it up."""
-    return (
-        env["account.payment.reminder.run"]
-        .sudo()
-        .with_context(tracking_disable=True, mail_notrack=True, prefetch_fields=False)
-    )
+    return env["account.payment.reminder.run"].sudo().with_context(tracking_disable=True, mail_notrack=True)
 
 
 def _decide_all(env, on_batch=None):
@@ -641,10 +637,11 @@ def _decide_all(env, on_batch=None):
     size = Run._batch_size()
     outcome = Counter()
     batches = 0
-    for start in range(0, len(partners), size):
-        groups = Run._decide(partners[start : start + size], now)
+    for batch in Run._split_batches(partners):
+        groups = Run._decide([partner for partner, _count in batch], now)
         batches += 1
         outcome.update(group.skip_reason or "due" for group in groups)
+        env.invalidate_all()  # as _run does after each batch
         if on_batch:
             on_batch(batches)
     return {"customers": len(partners), "batches": batches, "batch_size": size, "groups": dict(outcome)}

@@ -23,7 +23,7 @@ class TestReliability(PaymentReminderCommon):
         other = self.create_invoice(partner=self.customer.copy({"name": "Other"}), due=date(2026, 3, 31))
         with self.frozen("2026-03-31 09:00"):
             # what a run commits before it calls any provider, then the process dies
-            partners = self.Run._get_candidate_partners()
+            partners = [partner for partner, _count in self.Run._get_candidate_partners()]
             queued = self.Run._apply(self.Run._decide(partners, datetime(2026, 3, 31, 9, 0)))
         self.assertEqual(len(queued), 2)
         self.assertEqual(set(queued.mapped("state")), {"queued"})
@@ -42,7 +42,7 @@ class TestReliability(PaymentReminderCommon):
     def test_crash_during_send_is_failed_not_resent(self):
         invoice = self.create_invoice(due=date(2026, 3, 31))
         with self.frozen("2026-03-31 09:00"):
-            partners = self.Run._get_candidate_partners()
+            partners = [partner for partner, _count in self.Run._get_candidate_partners()]
             message = self.Run._apply(self.Run._decide(partners, datetime(2026, 3, 31, 9, 0)))
             # the provider was being called when the process died
             self.assertTrue(message._claim(datetime(2026, 3, 31, 9, 0)))
@@ -60,7 +60,7 @@ class TestReliability(PaymentReminderCommon):
         self.create_invoice(due=date(2026, 3, 31))
         with self.frozen("2026-03-31 09:00"):
             now = datetime(2026, 3, 31, 9, 0)
-            partners = self.Run._get_candidate_partners()
+            partners = [partner for partner, _count in self.Run._get_candidate_partners()]
             # both runs decided before either wrote anything
             groups_a = self.Run._decide(partners, now)
             groups_b = self.Run._decide(partners, now)
@@ -73,7 +73,7 @@ class TestReliability(PaymentReminderCommon):
     def test_claim_is_exclusive(self):
         self.create_invoice(due=date(2026, 3, 31))
         with self.frozen("2026-03-31 09:00"):
-            partners = self.Run._get_candidate_partners()
+            partners = [partner for partner, _count in self.Run._get_candidate_partners()]
             message = self.Run._apply(self.Run._decide(partners, datetime(2026, 3, 31, 9, 0)))
             self.assertTrue(message._claim(datetime(2026, 3, 31, 9, 0)))
             self.assertFalse(message._claim(datetime(2026, 3, 31, 9, 0)), "the second sender backs off")
