@@ -453,6 +453,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         created_groups = {id(group_of[index]): group_of[index] for index, message in enumerate(messages) if message}
         messages = Message.browse([m.id for m in messages if m])
         self._mark_invoices(created_groups.values())
+        self._ensure_access_tokens(messages.move_ids)
         messages._render_contents()
         failed = messages.filtered(lambda m: m.state == "failed")
         failed._log_in_chatter()
@@ -540,6 +541,21 @@ class AccountPaymentReminderRun(models.AbstractModel):
         Move.invalidate_model(["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"])
         for group in groups:
             self._schedule_activity(group)
+
+    def _ensure_access_tokens(self, moves):
+        """Give the invoices their portal access token, all at once: the pay
+        links need it, and portal.mixin would write them one by one through
+        account.move.write (balance checks and line sync included)."""
+        moves.flush_recordset(["access_token"])
+        # SQL: uuid4 tokens like portal.mixin's, for the invoices that have none yet
+        self.env.cr.execute(
+            """
+            UPDATE account_move SET access_token = gen_random_uuid()::text
+             WHERE id = ANY(%s) AND access_token IS NULL
+            """,
+            [moves.ids],
+        )
+        moves.invalidate_recordset(["access_token"])
 
     def _schedule_activity(self, group):
         level = group.level
