@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools.schedule import level_candidates
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -96,11 +98,11 @@ class AccountMove(models.Model):
                 continue
             lines = move._get_payment_reminder_open_lines()
             due = min(lines.mapped("date_maturity"), default=move.invoice_date_due)
-            levels = policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
-            candidates = Run._level_candidates(
-                levels,
-                move.payment_reminder_level_id.id,
-                move.payment_reminder_ref_date,
+            current = move.payment_reminder_level_id
+            candidates = level_candidates(
+                Run._get_ladder(policy),
+                current and (current.sequence, current.id),
+                move.payment_reminder_ref_date != due,
                 due,
                 move.payment_reminder_discount_date,
             )

@@ -18,7 +18,7 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 
-from ..tools.schedule import in_send_window, next_window_start, pick_level, to_local
+from ..tools.schedule import in_send_window, level_candidates, next_window_start, pick_level, to_local
 
 _logger = logging.getLogger(__name__)
 
@@ -244,31 +244,40 @@ class AccountPaymentReminderRun(models.AbstractModel):
         Policy = self.env["account.payment.reminder.policy"]
         Level = self.env["account.payment.reminder.level"]
         policies = Policy.browse({row[2] for row in rows})
-        levels_by_policy = {
-            policy.id: policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
+        # plain values, read once: the loop below runs once per open invoice
+        ladders = {policy.id: self._get_ladder(policy) for policy in policies}
+        settings = {
+            policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz())
             for policy in policies
+        }
+        level_keys = {
+            level.id: (level.sequence, level.id) for level in Level.browse({row[3] for row in rows if row[3]})
         }
         partners = self.env["res.partner"].browse(partner_ids)
         partner_tz = {p.id: p.tz for p in partners}
         moves = self.env["account.move"].browse([row[0] for row in rows])
-        utc_today = now.date()
+        utc_horizon = now.date() + timedelta(days=1)  # customers east of UTC may already be a day ahead
+        local_today_by_tz = {}
 
         buckets = {}
         for row in rows:
             move_id, partner_id, policy_id, cur_level_id, ref_date, due, disc, amount = row[:8]
-            policy = policies.browse(policy_id)
-            if policy.date_from and due < policy.date_from:
+            date_from, per_invoice, fallback_tz = settings[policy_id]
+            if date_from and due < date_from:
                 continue
-            levels = levels_by_policy[policy_id]
-            if not self._pick_level_for_invoice(levels, cur_level_id, ref_date, due, disc, utc_today):
+            candidates = level_candidates(ladders[policy_id], level_keys.get(cur_level_id), ref_date != due, due, disc)
+            # cheap first pass in UTC; the exact local date is checked next
+            if not pick_level(candidates, utc_horizon):
                 continue
-            tz = partner_tz.get(partner_id) or policy._get_fallback_tz()
-            local_today = to_local(now, tz).date()
-            level_id = pick_level(self._level_candidates(levels, cur_level_id, ref_date, due, disc), local_today)
+            tz = partner_tz.get(partner_id) or fallback_tz
+            local_today = local_today_by_tz.get(tz)
+            if local_today is None:
+                local_today = local_today_by_tz[tz] = to_local(now, tz).date()
+            level_id = pick_level(candidates, local_today)
             if not level_id:
                 continue  # not yet due where the customer lives
             block = self._get_block(row[8:], local_today)
-            key = (partner_id, level_id, move_id if policy.grouping == "invoice" else None, block)
+            key = (partner_id, level_id, move_id if per_invoice else None, block)
             bucket = buckets.setdefault(key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0})
             bucket["moves"].append(move_id)
             bucket["refs"][move_id] = due
@@ -304,24 +313,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return "hold"
         return None
 
-    def _level_candidates(self, levels, cur_level_id, ref_date, due, disc):
-        """(level id, date) of the levels not yet sent for an invoice, highest first."""
-        restart = ref_date != due  # a new instalment is the oldest open one: its own ladder
-        current = None if restart or not cur_level_id else levels.browse(cur_level_id)
-        candidates = []
-        for level in levels:
-            if current and (level.sequence, level.id) <= (current.sequence, current.id):
-                break
-            level_date = level._get_date(due, disc)
-            if level_date:
-                candidates.append((level.id, level_date))
-        return candidates
-
-    def _pick_level_for_invoice(self, levels, cur_level_id, ref_date, due, disc, utc_today):
-        """Cheap first pass in UTC, one day ahead so that customers east of UTC
-        are not missed; the exact local date is checked by the caller."""
-        candidates = self._level_candidates(levels, cur_level_id, ref_date, due, disc)
-        return pick_level(candidates, utc_today + timedelta(days=1))
+    @api.model
+    def _get_ladder(self, policy):
+        """The policy's active levels as plain values, highest first (see
+        tools.schedule.level_candidates)."""
+        levels = policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
+        return [(lv.sequence, lv.id, lv.trigger == "early_discount", lv.offset_days) for lv in levels]
 
     def _check_rules(self, groups, now):
         """Fill each group's plan, or its skip reason, from the policy's rules."""

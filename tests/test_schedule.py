@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools.schedule import in_send_window, next_window_start, pick_level, retry_delay, to_local
+from ..tools.schedule import in_send_window, level_candidates, next_window_start, pick_level, retry_delay, to_local
 
 WEEKDAYS = {0, 1, 2, 3, 4}
 
@@ -62,6 +62,20 @@ class TestSchedule(BaseCase):
         self.assertEqual(pick_level(candidates, date(2026, 3, 5)), 2)
         self.assertEqual(pick_level(candidates, date(2026, 4, 1)), 3)
         self.assertIsNone(pick_level(candidates, date(2026, 2, 1)))
+
+    def test_level_candidates(self):
+        # (sequence, id, on early discount, offset days), highest first
+        ladder = [(50, 5, False, 30), (30, 3, False, 7), (20, 2, False, 0), (5, 1, True, -2)]
+        due, disc = date(2026, 3, 1), date(2026, 2, 10)
+        self.assertEqual(
+            level_candidates(ladder, None, False, due, disc),
+            [(5, date(2026, 3, 31)), (3, date(2026, 3, 8)), (2, date(2026, 3, 1)), (1, date(2026, 2, 8))],
+        )
+        # after level 3 only the higher ones remain; a new instalment starts over
+        self.assertEqual(level_candidates(ladder, (30, 3), False, due, disc), [(5, date(2026, 3, 31))])
+        self.assertEqual(len(level_candidates(ladder, (30, 3), True, due, disc)), 4)
+        # no early discount on the invoice: the incentive level does not apply
+        self.assertEqual([level for level, _day in level_candidates(ladder, None, False, due, None)], [5, 3, 2])
 
     def test_retry_backoff(self):
         self.assertEqual(retry_delay(1), timedelta(minutes=5))

@@ -59,6 +59,28 @@ def next_window_start(now_utc, tz_name, start_hour, end_hour, weekdays):
     return None
 
 
+def level_candidates(ladder, current_key, restart, due, discount_date):
+    """``(level_id, level_date)`` of the levels not yet sent for one invoice,
+    highest level first.
+
+    :param ladder: ``(sequence, level_id, on_early_discount, offset_days)`` of
+        the policy's active levels, highest first
+    :param current_key: ``(sequence, level_id)`` of the last level sent, or None
+    :param restart: True when the invoice starts a new ladder (a new instalment
+        became the oldest open one), whatever was sent before
+    :param due: the due date the ladder refers to
+    :param discount_date: the early-discount deadline, or None
+    """
+    candidates = []
+    for sequence, level_id, on_discount, offset in ladder:
+        if current_key and not restart and (sequence, level_id) <= current_key:
+            break
+        base = discount_date if on_discount else due
+        if base:
+            candidates.append((level_id, base + timedelta(days=offset)))
+    return candidates
+
+
 def pick_level(candidates, local_today):
     """The reminder level due for one invoice.
 
