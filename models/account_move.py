@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..tools.schedule import level_candidates
 
@@ -114,6 +114,16 @@ class AccountMove(models.Model):
                 move.payment_reminder_next_date = max(level_date, move.payment_reminder_hold_until or level_date, today)
 
     # === BUSINESS METHODS === #
+
+    def _payment_reminder_action_open(self):
+        """A window on these invoices (from a message or a plan)."""
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "name": _("Invoices"),
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.ids)],
+        }
 
     def _get_payment_reminder_policy(self):
         """The policy that applies: the invoice's, else its customer's (same

@@ -119,13 +119,7 @@ class AccountPaymentReminderPlan(models.Model):
 
     def action_open_moves(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "name": _("Invoices"),
-            "view_mode": "list,form",
-            "domain": [("id", "in", self.move_ids.ids)],
-        }
+        return self.move_ids._payment_reminder_action_open()
 
     # === SCHEDULER === #
 
