@@ -50,6 +50,7 @@ class ReminderGroup:
     next_time: datetime = None
     planned: list = field(default_factory=list)  # [(channel, recipient partner, address or None, reason)]
     contacts: object = None  # who may receive it, in order (see _get_recipient)
+    move_partner_ids: list = field(default_factory=list)  # the invoices' contacts, in invoice order
 
 
 class AccountPaymentReminderRun(models.AbstractModel):
@@ -183,7 +184,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             SELECT m.id, m.commercial_partner_id, pol.id AS policy_id,
                    m.payment_reminder_level_id, m.payment_reminder_ref_date,
                    d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END,
-                   m.amount_residual_signed,
+                   m.amount_residual_signed, m.partner_id,
                    COALESCE(m.payment_reminder_exclude, FALSE) OR COALESCE(cp.payment_reminder_exclude, FALSE),
                    EXISTS (
                        SELECT 1
@@ -276,10 +277,13 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level_id = pick_level(candidates, local_today)
             if not level_id:
                 continue  # not yet due where the customer lives
-            block = self._get_block(row[8:], local_today)
+            block = self._get_block(row[9:], local_today)
             key = (partner_id, level_id, move_id if per_invoice else None, block)
-            bucket = buckets.setdefault(key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0})
+            bucket = buckets.setdefault(
+                key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0, "contacts": {}}
+            )
             bucket["moves"].append(move_id)
+            bucket["contacts"][row[8]] = True
             bucket["refs"][move_id] = due
             bucket["amount"] += amount or 0.0
 
@@ -291,6 +295,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 moves=moves.browse(bucket["moves"]).with_prefetch(moves._prefetch_ids),
                 ref_dates=bucket["refs"],
                 amount=bucket["amount"],
+                move_partner_ids=list(bucket["contacts"]),
                 skip_reason=block,
             )
             for (partner_id, level_id, _move, block), bucket in buckets.items()
@@ -323,16 +328,21 @@ class AccountPaymentReminderRun(models.AbstractModel):
     def _check_rules(self, groups, now):
         """Fill each group's plan, or its skip reason, from the policy's rules."""
         contacts = self._get_recent_contacts({(g.policy.company_id.id, g.partner.id) for g in groups}, now)
-        invoice_addresses = {}
+        invoice_address, contact_ids = {}, {}
         for group in groups:
             partner = group.partner
-            if partner.id not in invoice_addresses:
-                invoice_addresses[partner.id] = partner.browse(partner.address_get(["invoice"])["invoice"])
-            group.contacts = group.moves.partner_id | invoice_addresses[partner.id] | partner
+            if partner.id not in invoice_address:
+                invoice_address[partner.id] = partner.address_get(["invoice"])["invoice"]
+            ids = dict.fromkeys([*group.move_partner_ids, invoice_address[partner.id], partner.id])
+            group.contacts = partner.browse(ids)
+            contact_ids.update(ids)
+        for group in groups:  # one prefetch set: the contacts' addresses are read once per batch
+            group.contacts = group.contacts.with_prefetch(tuple(contact_ids))
         used = defaultdict(int)
+        memo = {}  # gateways, addresses and local times, shared by the groups of the batch
         # the highest levels first, so that a tight budget goes to the most urgent message
         for group in sorted(groups, key=lambda g: (-g.level.sequence, g.partner.id)):
-            self._check_group(group, now, contacts, used)
+            self._check_group(group, now, contacts, used, memo)
 
     def _get_recent_contacts(self, company_partner_pairs, now):
         """{(company id, partner id): (last message time, messages in the last 7 days)}."""
@@ -357,7 +367,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         )
         return {(company, partner): (last, count) for company, partner, last, count in self.env.cr.fetchall()}
 
-    def _check_group(self, group, now, contacts, used):
+    def _check_group(self, group, now, contacts, used, memo):
         policy, partner = group.policy, group.partner
         key = (policy.company_id.id, partner.id)
         last, week_count = contacts.get(key, (None, 0))
@@ -369,7 +379,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             if allowed > now:
                 group.skip_reason, group.next_time = "min_interval", allowed
                 return
-        group.planned = self._plan_channels(group)
+        group.planned = self._plan_channels(group, memo=memo)
         if not group.planned:
             return
         cost = sum(1 for _channel, _rcpt, address, _reason in group.planned if address)
@@ -378,24 +388,33 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return
         tz = group.recipient_tz
         weekdays = policy._get_window_weekdays()
-        if not in_send_window(to_local(now, tz), policy.window_start, policy.window_end, weekdays):
+        local_now = memo.get(("local", tz)) or memo.setdefault(("local", tz), to_local(now, tz))
+        if not in_send_window(local_now, policy.window_start, policy.window_end, weekdays):
             group.skip_reason, group.planned = "outside_window", []
             group.next_time = next_window_start(now, tz, policy.window_start, policy.window_end, weekdays)
             return
         used[key] += cost
 
-    def _plan_channels(self, group, channels=None, strategy=None):
+    def _plan_channels(self, group, channels=None, strategy=None, memo=None):
         """[(channel, recipient partner, address or None, failure reason)] for a
         group: with the 'fallback' strategy the first channel that can reach the
         customer (or the first one, failed with every reason, when none can);
         with 'all', every channel. Sets the group's skip reason when no channel
-        has a gateway."""
+        has a gateway.
+
+        :param memo: a dict the caller keeps across the groups of one decision,
+            so that gateways and addresses are looked up once
+        """
+        memo = {} if memo is None else memo
         level = group.level
         channels = level._get_channels() if channels is None else channels
         strategy = strategy or level.channel_strategy
         company = group.policy.company_id
         Gateway = self.env["account.payment.reminder.gateway"]
-        usable = [c for c in channels if Gateway._get_for_channel(company, c)]
+        for channel in channels:
+            if ("gateway", company.id, channel) not in memo:
+                memo["gateway", company.id, channel] = bool(Gateway._get_for_channel(company, channel))
+        usable = [c for c in channels if memo["gateway", company.id, c]]
         if not usable:
             group.skip_reason = "no_gateway"
             return []
@@ -405,7 +424,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return []
         plans, reasons = [], []
         for channel in allowed:
-            recipient, address, reason = self._get_recipient(group, channel)
+            recipient, address, reason = self._get_recipient(group, channel, memo=memo)
             plans.append((channel, recipient, address, reason))
             if address and strategy == "fallback":
                 return [plans[-1]]
@@ -415,7 +434,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return [(channel, recipient, None, "; ".join(dict.fromkeys(filter(None, reasons))))]
         return plans
 
-    def _get_recipient(self, group, channel):
+    def _get_recipient(self, group, channel, memo=None):
         """(contact, address, reason): the invoices' contacts first, then the
         customer's invoicing address, then the customer itself."""
         partner = group.partner
@@ -423,8 +442,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
             group.moves.partner_id | partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
         )
         reason = None
+        memo = {} if memo is None else memo
         for contact in contacts:
-            address, reason = contact._payment_reminder_address(channel, policy=group.policy)
+            key = ("address", contact.id, channel, group.policy.id)
+            if key not in memo:
+                memo[key] = contact._payment_reminder_address(channel, policy=group.policy)
+            address, reason = memo[key]
             if address:
                 group.recipient_tz = contact.tz or partner.tz or group.policy._get_fallback_tz()
                 return contact, address, None
