@@ -94,6 +94,55 @@ def _rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _current_rss_mb():
+    """Resident memory of this process now (Linux: /proc/self/statm, in pages)."""
+    with open("/proc/self/statm") as statm:
+        return round(int(statm.read().split()[1]) * resource.getpagesize() / 2**20, 1)
+
+
+class BatchProbe:
+    """Memory after each batch of a scheduler run: current RSS, and traced
+    Python memory with the biggest growth between the first and the last
+    batch when tracemalloc runs. _run reports progress once per batch."""
+
+    def __init__(self, env):
+        self.env = env
+        self.rss, self.traced, self.first, self.last = [], [], None, None
+
+    def _probe(self):
+        self.rss.append(_current_rss_mb())
+        if tracemalloc.is_tracing():
+            self.traced.append(tracemalloc.get_traced_memory()[0])
+            snapshot = tracemalloc.take_snapshot()
+            self.first = self.first or snapshot
+            self.last = snapshot
+
+    def __enter__(self):
+        cls = type(self.env["ir.cron"])
+        original = cls._notify_progress
+        probe = self
+
+        def _notify_progress(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            probe._probe()
+            return result
+
+        self._restore = (cls, original)
+        cls._notify_progress = _notify_progress
+        return self
+
+    def __exit__(self, *exc):
+        cls, original = self._restore
+        cls._notify_progress = original
+
+    def growth(self, top=8):
+        """The allocation sites that grew most from the first to the last batch."""
+        if not (self.first and self.last) or self.first is self.last:
+            return []
+        stats = self.last.compare_to(self.first, "lineno")
+        return [f"{stat.size_diff / 2**20:+.1f} MB {stat.traceback}" for stat in stats[:top]]
+
+
 class QueryCounter:
     """Counts the SQL queries of this thread and their time (Odoo's query
     hooks), and their time by shape (the start of the query text)."""
@@ -700,7 +749,7 @@ def phase_send(env, params):
     run = env["account.payment.reminder.run"]._run  # as the cron calls it
     if params.get("tracemalloc"):
         tracemalloc.start()
-    with QueryCounter() as queries, Sections(env, queries, SEND_SECTIONS) as sections:
+    with QueryCounter() as queries, Sections(env, queries, SEND_SECTIONS) as sections, BatchProbe(env) as probe:
         started = time.perf_counter()
         if params.get("profile"):
             print("\n=== cProfile: _run(send=True) ===")
@@ -735,6 +784,9 @@ def phase_send(env, params):
         "rss_before_mb": rss_before,
         "rss_peak_mb": _rss_mb(),
         "traced_peak_mb": round(traced_peak / 2**20, 1) if traced_peak else None,
+        "rss_by_batch_mb": probe.rss,
+        "traced_by_batch_mb": [round(value / 2**20, 1) for value in probe.traced],
+        "traced_growth": probe.growth(),
     }
 
 
@@ -884,15 +936,11 @@ def report(args, results):
         f"< {TARGET_DECISION_100K:.0f} s: {verdict}",
     )
     row("Decision: groups", ", ".join(f"{k} {v}" for k, v in sorted(decide["groups"].items())))
-    row(
-        "Decision: memory (RSS peak / tracemalloc peak)",
-        f"{decide['rss_peak_mb']} MB / {decide['traced_peak_mb']} MB",
-        "flat as volume grows",
-    )
+    row("Decision: memory (RSS peak / tracemalloc peak)", f"{decide['rss_peak_mb']} MB / {decide['traced_peak_mb']} MB")
     row(
         "Decision: traced memory after 1st / last batch",
         f"{decide['traced_first_batch_mb']} MB / {decide['traced_last_batch_mb']} MB",
-        "flat across batches",
+        flat_verdict([decide["traced_first_batch_mb"], decide["traced_last_batch_mb"]]),
     )
     sent = send["stats"].get("sent", 0)
     rate = sent / send["seconds"] if send["seconds"] else 0.0
@@ -913,7 +961,23 @@ def report(args, results):
     memory = f"{send['rss_before_mb']} MB -> {send['rss_peak_mb']} MB"
     if send.get("traced_peak_mb"):
         memory += f" (tracemalloc peak {send['traced_peak_mb']} MB)"
-    row("Send: RSS of the Odoo process, before -> peak", memory, "flat as volume grows")
+    row("Send: RSS of the Odoo process, before -> peak", memory)
+    by_batch = send.get("rss_by_batch_mb") or []
+    if by_batch:
+        row(
+            "Send: RSS after 1st / 2nd / last batch",
+            f"{by_batch[0]} / {by_batch[min(1, len(by_batch) - 1)]} / {by_batch[-1]} MB ({len(by_batch)} batches)",
+            flat_verdict(by_batch[1:] or by_batch),
+        )
+    traced = send.get("traced_by_batch_mb") or []
+    if traced:
+        row(
+            "Send: traced memory after 1st / last batch",
+            f"{traced[0]} / {traced[-1]} MB",
+            flat_verdict(traced),
+        )
+        for line in send.get("traced_growth") or []:
+            row("Send: traced growth, 1st -> last batch", line)
     if oca:
         row("OCA: install account_credit_control", f"{results['oca_install']} s")
         row(
@@ -950,6 +1014,18 @@ def report(args, results):
         label, value, target = line
         print(f"{label:<{width}}  {value:<{value_width}}  {target}".rstrip())
     print("=" * 120)
+
+
+def flat_verdict(values, tolerance=0.10):
+    """Whether memory stayed flat across batches: the last value within 10 %
+    (and 20 MB) of the first."""
+    if len(values) < 2:
+        return "one batch: cannot tell"
+    first, last = values[0], values[-1]
+    if last <= first * (1 + tolerance) or last - first < 20:
+        return "flat across batches: OK"
+    per_batch = (last - first) / (len(values) - 1)
+    return f"grows by {per_batch:.1f} MB per batch: MISSED"
 
 
 def main():
