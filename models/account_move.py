@@ -87,7 +87,6 @@ class AccountMove(models.Model):
 
     @api.depends("payment_reminder_level_id", "payment_reminder_ref_date", "invoice_date_due", "payment_state", "state")
     def _compute_payment_reminder_next(self):
-        Run = self.env["account.payment.reminder.run"]
         for move in self:
             move.payment_reminder_next_date = False
             move.payment_reminder_next_level_id = False
@@ -100,7 +99,7 @@ class AccountMove(models.Model):
             due = min(lines.mapped("date_maturity"), default=move.invoice_date_due)
             current = move.payment_reminder_level_id
             candidates = level_candidates(
-                Run._get_ladder(policy),
+                policy._get_ladder(),
                 current and (current.sequence, current.id),
                 move.payment_reminder_ref_date != due,
                 due,

@@ -153,12 +153,6 @@ class AccountPaymentReminderLevel(models.Model):
             or templates[:1]
         )
 
-    def _get_date(self, due_date, discount_date=None):
-        """The day this level is due for an invoice, or None when it does not apply."""
-        self.ensure_one()
-        base = discount_date if self.trigger == "early_discount" else due_date
-        return base and fields.Date.add(base, days=self.offset_days)
-
     def action_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

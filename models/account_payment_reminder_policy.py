@@ -86,6 +86,13 @@ class AccountPaymentReminderPolicy(models.Model):
             if policy.window_start == policy.window_end:
                 raise ValidationError(_("The send window of '%(policy)s' is empty.", policy=policy.name))
 
+    def _get_ladder(self):
+        """The active levels as plain values, highest first: ``(sequence, id,
+        on early discount, offset days)`` (see tools.schedule.level_candidates)."""
+        self.ensure_one()
+        levels = self.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
+        return [(lv.sequence, lv.id, lv.trigger == "early_discount", lv.offset_days) for lv in levels]
+
     def _get_window_weekdays(self):
         """Allowed weekdays as integers, 0 = Monday (Python's ``weekday()``)."""
         self.ensure_one()

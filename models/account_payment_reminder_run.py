@@ -49,7 +49,7 @@ class ReminderGroup:
     skip_detail: str = None
     next_time: datetime = None
     planned: list = field(default_factory=list)  # [(channel, recipient partner, address or None, reason)]
-    contacts: object = None  # who may receive it, in order (see _get_recipient)
+    contacts: object = None  # who may receive it, in order (see _set_contacts)
     move_partner_ids: list = field(default_factory=list)  # the invoices' contacts, in invoice order
 
 
@@ -246,7 +246,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         Level = self.env["account.payment.reminder.level"]
         policies = Policy.browse({row[2] for row in rows})
         # plain values, read once: the loop below runs once per open invoice
-        ladders = {policy.id: self._get_ladder(policy) for policy in policies}
+        ladders = {policy.id: policy._get_ladder() for policy in policies}
         settings = {
             policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz())
             for policy in policies
@@ -318,31 +318,31 @@ class AccountPaymentReminderRun(models.AbstractModel):
             return "hold"
         return None
 
-    @api.model
-    def _get_ladder(self, policy):
-        """The policy's active levels as plain values, highest first (see
-        tools.schedule.level_candidates)."""
-        levels = policy.level_ids.filtered("active").sorted(lambda lv: (lv.sequence, lv.id), reverse=True)
-        return [(lv.sequence, lv.id, lv.trigger == "early_discount", lv.offset_days) for lv in levels]
-
     def _check_rules(self, groups, now):
         """Fill each group's plan, or its skip reason, from the policy's rules."""
         contacts = self._get_recent_contacts({(g.policy.company_id.id, g.partner.id) for g in groups}, now)
-        invoice_address, contact_ids = {}, {}
-        for group in groups:
-            partner = group.partner
-            if partner.id not in invoice_address:
-                invoice_address[partner.id] = partner.address_get(["invoice"])["invoice"]
-            ids = dict.fromkeys([*group.move_partner_ids, invoice_address[partner.id], partner.id])
-            group.contacts = partner.browse(ids)
-            contact_ids.update(ids)
-        for group in groups:  # one prefetch set: the contacts' addresses are read once per batch
-            group.contacts = group.contacts.with_prefetch(tuple(contact_ids))
+        self._set_contacts(groups)
         used = defaultdict(int)
         memo = {}  # gateways, addresses and local times, shared by the groups of the batch
         # the highest levels first, so that a tight budget goes to the most urgent message
         for group in sorted(groups, key=lambda g: (-g.level.sequence, g.partner.id)):
             self._check_group(group, now, contacts, used, memo)
+
+    def _set_contacts(self, groups):
+        """Who may receive each group's message, in order: the invoices'
+        contacts, then the customer's invoicing address, then the customer.
+        The groups share one prefetch set, so addresses are read once."""
+        invoice_address, contact_ids = {}, {}
+        for group in groups:
+            partner = group.partner
+            if partner.id not in invoice_address:
+                invoice_address[partner.id] = partner.address_get(["invoice"])["invoice"]
+            move_partner_ids = group.move_partner_ids or group.moves.partner_id.ids
+            ids = dict.fromkeys([*move_partner_ids, invoice_address[partner.id], partner.id])
+            group.contacts = partner.browse(ids)
+            contact_ids.update(ids)
+        for group in groups:
+            group.contacts = group.contacts.with_prefetch(tuple(contact_ids))
 
     def _get_recent_contacts(self, company_partner_pairs, now):
         """{(company id, partner id): (last message time, messages in the last 7 days)}."""
@@ -438,12 +438,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """(contact, address, reason): the invoices' contacts first, then the
         customer's invoicing address, then the customer itself."""
         partner = group.partner
-        contacts = group.contacts or (
-            group.moves.partner_id | partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
-        )
+        if group.contacts is None:
+            self._set_contacts([group])
         reason = None
         memo = {} if memo is None else memo
-        for contact in contacts:
+        for contact in group.contacts:
             key = ("address", contact.id, channel, group.policy.id)
             if key not in memo:
                 memo[key] = contact._payment_reminder_address(channel, policy=group.policy)

@@ -1017,8 +1017,8 @@ def report(args, results):
 
 
 def flat_verdict(values, tolerance=0.10):
-    """Whether memory stayed flat across batches: the last value within 10 %
-    (and 20 MB) of the first."""
+    """Whether memory stayed flat across batches: the last value within 10 %,
+    or within 20 MB, of the first."""
     if len(values) < 2:
         return "one batch: cannot tell"
     first, last = values[0], values[-1]
