@@ -7,7 +7,13 @@ from . import account_payment_reminder_whatsapp_template
 from . import account_payment_reminder_policy
 from . import account_payment_reminder_level
 from . import account_payment_reminder_message
+from . import account_payment_reminder_message_render
+from . import account_payment_reminder_message_dispatch
+from . import account_payment_reminder_message_inbound
+from . import account_payment_reminder_message_report
 from . import account_payment_reminder_run
+from . import account_payment_reminder_run_decision
+from . import account_payment_reminder_run_queue
 from . import account_payment_reminder_plan
 from . import account_payment_reminder_promise
 from . import account_payment_reminder_demo

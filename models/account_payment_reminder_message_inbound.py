@@ -1,0 +1,97 @@
+"""Receipts and replies: what the webhooks hand over."""
+
+import logging
+
+from odoo import _, api, fields, models
+
+from ..exceptions import ReminderProviderError
+from ..tools.keywords import classify
+from ..tools.twilio_api import TwilioClient
+from ..tools.whatsapp_api import WhatsAppCloudClient
+from .account_payment_reminder_level import channel_label
+
+_logger = logging.getLogger(__name__)
+
+
+class AccountPaymentReminderMessage(models.Model):
+    _inherit = "account.payment.reminder.message"
+
+    # === RECEIPTS AND REPLIES (webhooks) === #
+
+    @api.model
+    def _process_receipt(self, gateway, provider_message_id, state, when=None, code=None, reason=None):
+        """Apply a delivery receipt. Unknown ids, unknown states, late and
+        repeated receipts change nothing. A delivery failure falls back to the
+        level's next channel."""
+        if not provider_message_id or not state:
+            return self.browse()
+        domain = [("provider_message_id", "=", provider_message_id)]
+        if gateway:
+            domain.append(("gateway_id", "=", gateway.id))
+        message = self.search(domain, limit=1)
+        if not message:
+            _logger.info("Payment reminder receipt for unknown message %s ignored", provider_message_id)
+            return message
+        if state != "failed":
+            return message._apply_status(state, when=when)
+        provider = gateway.provider if gateway else message.provider
+        error = message._get_receipt_error(provider, code, reason)
+        text = error.message(message.lang or self.env.lang)
+        moved = message._apply_status("failed", when=when, code=error.code, reason=text)
+        if moved:
+            _logger.warning("Payment reminder %s not delivered: %s", message.id, text)
+            if error.opt_out:
+                message.partner_id._payment_reminder_set_opt_out(message.channel, text)
+            message._log_in_chatter()
+            message._fallback()._dispatch()
+        return moved
+
+    def _get_receipt_error(self, provider, code, reason):
+        if provider == "twilio":
+            return TwilioClient.error(code, answer={"message": reason})
+        if provider == "whatsapp":
+            return WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
+        return ReminderProviderError(reason or _("Not delivered."), code=code)
+
+    @api.model
+    def _process_inbound(self, gateway, channel, number, text, reply=None, when=None):
+        """An inbound SMS or WhatsApp message: opens WhatsApp's 24-hour window,
+        records STOP (and START) and hands other replies to the accountant."""
+        when = when or fields.Datetime.now()
+        partner = self._find_partner_by_number(number)
+        if not partner:
+            _logger.info("Inbound %s from an unknown number ignored", channel)
+            return partner
+        customer = partner.commercial_partner_id
+        if channel == "whatsapp":
+            customer.payment_reminder_wa_last_inbound = max(when, customer.payment_reminder_wa_last_inbound or when)
+        keyword = classify(text)
+        if keyword == "stop":
+            customer._payment_reminder_set_opt_out(
+                channel, _("Replied %(text)s on %(date)s", text=text.strip(), date=fields.Datetime.to_string(when))
+            )
+        elif keyword == "start" and customer[f"payment_reminder_optout_{channel}"]:
+            customer.write({f"payment_reminder_optout_{channel}": False, "payment_reminder_optout_note": False})
+            customer._message_log(
+                body=_("Opted in again to %(channel)s payment reminders.", channel=channel_label(self.env, channel))
+            )
+        else:
+            customer._payment_reminder_handle_reply(channel, number, text, reply)
+        return customer
+
+    @api.model
+    def _find_partner_by_number(self, number):
+        """The contact a number belongs to: the recipient of our last message to
+        it, else a contact with that mobile or phone number."""
+        last = self.search([("recipient", "=", number), ("channel", "in", ("sms", "whatsapp"))], limit=1)
+        if last:
+            return last.recipient_partner_id
+        # sudo: webhooks run as public; the number identifies the customer
+        return self.env["res.partner"].sudo().search([("phone_sanitized", "=", number)], limit=1)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
