@@ -2,6 +2,24 @@ from odoo import _, api, fields, models
 
 from ..tools.schedule import level_candidates
 
+OPEN_INVOICE_DOMAIN = [
+    ("move_type", "=", "out_invoice"),
+    ("state", "=", "posted"),
+    ("payment_state", "in", ("not_paid", "partial")),
+    ("amount_residual", ">", 0),
+]
+"""What the addon chases: posted customer invoices with something left to pay.
+'In Payment' counts as paid, as Odoo shows it (a payment registered without a
+journal entry leaves ``amount_residual`` unchanged until the bank reconciles)."""
+
+OPEN_INVOICE_WHERE = """
+    m.move_type = 'out_invoice'
+    AND m.state = 'posted'
+    AND m.payment_state IN ('not_paid', 'partial')
+    AND m.amount_residual > 0
+"""
+"""OPEN_INVOICE_DOMAIN in SQL, on ``account_move m``."""
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -38,6 +56,7 @@ class AccountMove(models.Model):
     )
     payment_reminder_message_count = fields.Integer(compute="_compute_payment_reminder_message_count")
     payment_reminder_url = fields.Char("Payment Link", compute="_compute_payment_reminder_url")
+    payment_reminder_is_open = fields.Boolean("Open for Reminders", compute="_compute_payment_reminder_is_open")
     payment_reminder_discount_date = fields.Date("Early Discount Until", compute="_compute_payment_reminder_discount")
     payment_reminder_discount_amount = fields.Monetary(
         "Amount With Early Discount", compute="_compute_payment_reminder_discount"
@@ -57,20 +76,32 @@ class AccountMove(models.Model):
 
     # === COMPUTE METHODS === #
 
+    @api.depends("move_type", "state", "payment_state", "amount_residual")
+    def _compute_payment_reminder_is_open(self):
+        open_moves = self.filtered_domain(OPEN_INVOICE_DOMAIN)
+        for move in self:
+            move.payment_reminder_is_open = move in open_moves
+
     def _compute_payment_reminder_message_count(self):
         for move in self:
             move.payment_reminder_message_count = len(move.payment_reminder_message_ids)
 
     def _compute_payment_reminder_url(self):
         for move in self:
-            if move.is_invoice(include_receipts=True) and move.id:
-                move.payment_reminder_url = move.get_base_url() + move.get_portal_url()
+            saved = move._origin  # a preview holds its invoices as unsaved copies: link to the real ones
+            if saved.is_invoice(include_receipts=True):
+                move.payment_reminder_url = saved.get_base_url() + saved.get_portal_url()
             else:
                 move.payment_reminder_url = False
 
     def _get_payment_reminder_open_lines(self):
         self.ensure_one()
         return self.line_ids.filtered(lambda line: line.display_type == "payment_term" and not line.reconciled)
+
+    def _get_payment_reminder_due_date(self):
+        """The due date the ladder refers to: the earliest open instalment's."""
+        self.ensure_one()
+        return min(self._get_payment_reminder_open_lines().mapped("date_maturity"), default=self.invoice_date_due)
 
     @api.depends("line_ids.discount_date", "line_ids.discount_amount_currency", "payment_state")
     def _compute_payment_reminder_discount(self):
@@ -91,12 +122,9 @@ class AccountMove(models.Model):
             move.payment_reminder_next_date = False
             move.payment_reminder_next_level_id = False
             policy = move._get_payment_reminder_policy()
-            if not policy or move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
+            if not policy or not move.payment_reminder_is_open or move.payment_reminder_exclude:
                 continue
-            if move.move_type != "out_invoice" or move.payment_reminder_exclude:
-                continue
-            lines = move._get_payment_reminder_open_lines()
-            due = min(lines.mapped("date_maturity"), default=move.invoice_date_due)
+            due = move._get_payment_reminder_due_date()
             current = move.payment_reminder_level_id
             candidates = level_candidates(
                 policy._get_ladder(),

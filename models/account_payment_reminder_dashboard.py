@@ -1,10 +1,6 @@
 from odoo import api, fields, models
 
-OVERDUE = [
-    ("move_type", "=", "out_invoice"),
-    ("state", "=", "posted"),
-    ("payment_state", "in", ("not_paid", "partial")),
-]
+from .account_move import OPEN_INVOICE_DOMAIN
 
 
 class AccountPaymentReminderDashboard(models.TransientModel):
@@ -26,7 +22,7 @@ class AccountPaymentReminderDashboard(models.TransientModel):
     failed_this_week = fields.Integer("Failed (7 days)", compute="_compute_figures")
 
     def _overdue_domain(self):
-        return OVERDUE + [
+        return OPEN_INVOICE_DOMAIN + [
             ("company_id", "=", self.company_id.id),
             ("invoice_date_due", "<", fields.Date.context_today(self)),
         ]

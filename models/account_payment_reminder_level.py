@@ -130,8 +130,9 @@ class AccountPaymentReminderLevel(models.Model):
             if not (move and level.sms_template_id):
                 level.sms_preview = level.sms_preview_info = False
                 continue
-            message = self.env["account.payment.reminder.message"]._new_preview(move, "sms", level=level)
-            body = message._render_sms_preview(level)
+            Message = self.env["account.payment.reminder.message"]
+            preview = Message._new_preview(move, "sms", level=level)._preview()
+            body = preview.get("body") or preview.get("failure_reason") or ""
             level.sms_preview = body
             level.sms_preview_info = describe_encoding(level.env, body)
 

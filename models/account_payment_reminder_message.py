@@ -26,6 +26,8 @@ STATE_RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 3, "delivered": 4,
 'failed' (multi-device WhatsApp) wins, a 'failed' after 'delivered' does not."""
 
 SENDING_TIMEOUT_MINUTES = 15
+RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long"}
+"""Failures that happened before the message had its text: a retry renders it."""
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -117,9 +119,10 @@ class AccountPaymentReminderMessage(models.Model):
     mail_id = fields.Many2one("mail.mail", readonly=True)
     template_name = fields.Char("Template", readonly=True, help="The template the message was rendered from.")
     # reporting: averages of 0/100 values are rates in the pivot view; NULL means "not known yet"
-    delivered_rate = fields.Float("Delivered (%)", compute="_compute_rates", store=True, aggregator="avg")
-    read_rate = fields.Float("Read (%)", compute="_compute_rates", store=True, aggregator="avg")
-    failed_rate = fields.Float("Failed (%)", compute="_compute_rates", store=True, aggregator="avg")
+    # (written in SQL by _update_rates: the ORM would store an unknown rate as 0.0)
+    delivered_rate = fields.Float("Delivered (%)", readonly=True, aggregator="avg")
+    read_rate = fields.Float("Read (%)", readonly=True, aggregator="avg")
+    failed_rate = fields.Float("Failed (%)", readonly=True, aggregator="avg")
     is_first_reminder = fields.Boolean("First Reminder", readonly=True)
     paid_date = fields.Date("Invoices Paid On", readonly=True)
     days_to_pay = fields.Float("Days to Pay", readonly=True, aggregator="avg", digits=(16, 1))
@@ -130,6 +133,10 @@ class AccountPaymentReminderMessage(models.Model):
         "account.payment.reminder.whatsapp.template", "WhatsApp Template", readonly=True
     )
     payment_link = fields.Char(readonly=True, help="The tracked short link sent by SMS or WhatsApp.")
+    whatsapp_params = fields.Text(
+        "WhatsApp Parameters", readonly=True, prefetch=False, help="The template's parameters as sent (JSON list)."
+    )
+    whatsapp_button = fields.Char("WhatsApp Button", readonly=True, help="The variable end of the URL button.")
     due_date_display = fields.Char("Due Date", compute="_compute_due_date_display")
     encoding_info = fields.Char("Encoding", compute="_compute_encoding_info")
 
@@ -172,18 +179,45 @@ class AccountPaymentReminderMessage(models.Model):
             due = min(message.move_ids.mapped("invoice_date_due"), default=False)
             message.due_date_display = due and format_date(message.env, due, lang_code=message.lang or None)
 
-    @api.depends("state")
-    def _compute_rates(self):
-        for message in self:
-            done = message.state in ("sent", "delivered", "read", "failed")
-            message.delivered_rate = done and (100.0 if message.state in ("delivered", "read") else 0.0)
-            message.read_rate = done and (100.0 if message.state == "read" else 0.0)
-            message.failed_rate = done and (100.0 if message.state == "failed" else 0.0)
-
     @api.depends("body", "channel")
     def _compute_encoding_info(self):
         for message in self:
             message.encoding_info = message.channel == "sms" and describe_encoding(message.env, message.body)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        messages._update_rates()
+        return messages
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            self._update_rates()
+        return result
+
+    def _update_rates(self):
+        """Delivered, read and failed rates (0 or 100, averaged by reports)
+        once a message is out or failed; unknown (NULL) while it is queued,
+        sending or cancelled, so that it does not pull the averages down."""
+        if not self:
+            return
+        self.flush_recordset(["state"])
+        # SQL: an unknown rate must stay NULL, which the ORM would store as 0.0
+        self.env.cr.execute(
+            """
+            UPDATE account_payment_reminder_message
+               SET delivered_rate = CASE WHEN state IN ('delivered', 'read') THEN 100
+                                         WHEN state IN ('sent', 'failed') THEN 0 END,
+                   read_rate = CASE WHEN state = 'read' THEN 100
+                                    WHEN state IN ('sent', 'delivered', 'failed') THEN 0 END,
+                   failed_rate = CASE WHEN state = 'failed' THEN 100
+                                      WHEN state IN ('sent', 'delivered', 'read') THEN 0 END
+             WHERE id = ANY(%s)
+            """,
+            [self.ids],
+        )
+        self.invalidate_recordset(["delivered_rate", "read_rate", "failed_rate"])
 
     # === ACTIONS === #
 
@@ -202,11 +236,14 @@ class AccountPaymentReminderMessage(models.Model):
         """Send a failed message again (after fixing the address, say)."""
         if not self.env.user.has_group("account.group_account_manager"):
             raise UserError(_("Only accounting managers can send a failed reminder again."))
-        failed = self.filtered(lambda m: m.state == "failed")
         # sudo: history rows are written by code only; the manager's right is checked above.
-        failed.sudo().write({"state": "queued", "attempt_count": 0, "next_attempt_at": fields.Datetime.now()})
-        failed.sudo()._refresh_recipient()
-        failed.sudo()._dispatch()
+        failed = self.filtered(lambda m: m.state == "failed").sudo()
+        unrendered = failed.filtered(lambda m: m.failure_code in RERENDER_FAILURES)
+        failed.write({"state": "queued", "attempt_count": 0, "next_attempt_at": fields.Datetime.now()})
+        failed._refresh_recipient()
+        # a repaired template or a new address: render again; an accountant's edited text is kept otherwise
+        unrendered._render_contents()
+        failed.filtered(lambda m: m.state == "queued")._dispatch()
         return True
 
     def action_open_moves(self):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import _, fields, models
 
 from ..exceptions import ReminderProviderError
-from ..tools.schedule import in_send_window, next_window_start, retry_delay, to_local
+from ..tools.schedule import RETRY_MAX_ATTEMPTS, retry_delay
 
 _logger = logging.getLogger(__name__)
 
@@ -89,10 +89,9 @@ class AccountPaymentReminderMessage(models.Model):
         self.ensure_one()
         policy = self.policy_id
         if self.trigger == "cron" and policy:
-            local = to_local(now, self.tz)
-            weekdays = policy._get_window_weekdays()
-            if not in_send_window(local, policy.window_start, policy.window_end, weekdays):
-                self.next_attempt_at = next_window_start(now, self.tz, policy.window_start, policy.window_end, weekdays)
+            is_open, opens_at = policy._check_send_window(now, self.tz)
+            if not is_open:
+                self.next_attempt_at = opens_at or now + timedelta(days=1)
                 return False
         self.flush_recordset()
         self.env.cr.execute(
@@ -115,11 +114,15 @@ class AccountPaymentReminderMessage(models.Model):
         try:
             if not gateway or gateway.state == "disabled":
                 raise ReminderProviderError(_("No active gateway for this channel."), code="no_gateway")
+            if not self.recipient:
+                raise ReminderProviderError(_("No address to send to."), code="no_recipient")
             if self.channel == "email" and not self.body_html:
                 raise ReminderProviderError(_("The level has no e-mail template."), code="no_template")
             if self.channel != "email" and not (self.body or self.whatsapp_template_id):
                 raise ReminderProviderError(_("The level has no template for this channel."), code="no_template")
-            result = gateway._get_provider()._send(gateway, self)
+            # a provider error that breaks the transaction stays with this message
+            with self.env.cr.savepoint():
+                result = gateway._get_provider()._send(gateway, self)
         except ReminderProviderError as error:
             self._handle_failure(error)
             return
@@ -146,16 +149,31 @@ class AccountPaymentReminderMessage(models.Model):
         reason = error.message(self.lang or self.env.lang)
         delay = error.transient and retry_delay(self.attempt_count)
         if delay:
+            next_attempt = fields.Datetime.now() + delay
             _logger.info("Payment reminder %s: %s (retry in %s)", self.id, reason, delay)
             self.write(
                 {
                     "state": "queued",
-                    "next_attempt_at": fields.Datetime.now() + delay,
+                    "next_attempt_at": next_attempt,
                     "failure_code": error.code,
-                    "failure_reason": _("Retrying: %(reason)s", reason=reason),
+                    "failure_reason": _(
+                        "%(reason)s It will be tried again in %(minutes)s minutes, at %(time)s UTC "
+                        "(attempt %(attempt)s of %(attempts)s).",
+                        reason=reason.rstrip(".") + ".",
+                        minutes=int(delay.total_seconds() // 60),
+                        time=next_attempt.strftime("%H:%M"),
+                        attempt=self.attempt_count + 1,
+                        attempts=RETRY_MAX_ATTEMPTS + 1,
+                    ),
                 }
             )
             return
+        if error.transient:
+            reason = _(
+                "%(reason)s Given up after %(attempts)s attempts.",
+                reason=reason.rstrip(".") + ".",
+                attempts=self.attempt_count,
+            )
         _logger.warning("Payment reminder %s failed: %s", self.id, reason)
         self.write(
             {
@@ -167,9 +185,7 @@ class AccountPaymentReminderMessage(models.Model):
         )
         if error.opt_out and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
-        fallback = self._fallback()
-        if fallback:
-            fallback._dispatch()
+        self.env["account.payment.reminder.run"]._queue_fallbacks(self)._dispatch()
 
     def _fallback(self):
         """Queue the next channel after a permanent failure: the level's next

@@ -4,10 +4,7 @@ import logging
 
 from odoo import _, api, fields, models
 
-from ..exceptions import ReminderProviderError
 from ..tools.keywords import classify
-from ..tools.twilio_api import TwilioClient
-from ..tools.whatsapp_api import WhatsAppCloudClient
 from .account_payment_reminder_level import channel_label
 
 _logger = logging.getLogger(__name__)
@@ -35,7 +32,7 @@ class AccountPaymentReminderMessage(models.Model):
         if state != "failed":
             return message._apply_status(state, when=when)
         provider = gateway.provider if gateway else message.provider
-        error = message._get_receipt_error(provider, code, reason)
+        error = self.env[f"account.payment.reminder.provider.{provider or 'mail'}"]._get_receipt_error(code, reason)
         text = error.message(message.lang or self.env.lang)
         moved = message._apply_status("failed", when=when, code=error.code, reason=text)
         if moved:
@@ -45,13 +42,6 @@ class AccountPaymentReminderMessage(models.Model):
             message._log_in_chatter()
             message._fallback()._dispatch()
         return moved
-
-    def _get_receipt_error(self, provider, code, reason):
-        if provider == "twilio":
-            return TwilioClient.error(code, answer={"message": reason})
-        if provider == "whatsapp":
-            return WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
-        return ReminderProviderError(reason or _("Not delivered."), code=code)
 
     @api.model
     def _process_inbound(self, gateway, channel, number, text, reply=None, when=None):

@@ -1,42 +1,44 @@
 """Rendering: the one renderer of every message, on every channel, for
-sending and for previews."""
+sending and for previews.
 
+``_compute_contents`` turns messages (stored ones, or unsaved ones made by
+``_new_preview``) into the values they carry: subject, bodies, language,
+WhatsApp parameters and button, payment link, segments. Sending writes those
+values; a preview shows them and writes nothing. A template that fails to
+render fails that one message with a reason naming the template, the field
+and the error; the other messages render as usual.
+"""
+
+import json
 import logging
+
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.tools import format_date, html2plaintext
 
-from ..exceptions import ReminderProviderError
 from ..tools.sms import segment_info, to_gsm
 from .account_payment_reminder_whatsapp_template import PARAM_MAX_LENGTH
 
 _logger = logging.getLogger(__name__)
 
+LINK_CODE_PLACEHOLDER = "XXX"  # a preview before the first send shows a short link of the real length
+
+
+class TemplateError(Exception):
+    """A template (or a WhatsApp parameter) could not give a message its text."""
+
+    def __init__(self, template, reason, code="template_error"):
+        super().__init__(reason)
+        self.template = template
+        self.reason = reason
+        self.code = code
+
 
 class AccountPaymentReminderMessage(models.Model):
     _inherit = "account.payment.reminder.message"
 
-    # === RENDERING === #
-
-    def _prepare_mail_values(self):
-        self.ensure_one()
-        return {
-            "subject": self.subject,
-            "body_html": self.body_html,
-            "email_from": self.email_from or self.company_id.email_formatted,
-            "email_to": self.recipient,
-            "reply_to": self.company_id.email_formatted or False,
-            "auto_delete": False,
-            "model": False,
-            "res_id": False,
-        }
-
-    def _render_contents(self):
-        """Fill subject, bodies and language from each message's level template."""
-        for channel, messages in self.grouped("channel").items():
-            renderer = getattr(messages, f"_render_{channel}", None)
-            if renderer:
-                renderer()
+    # === TEMPLATES === #
 
     def _get_mail_template(self):
         self.ensure_one()
@@ -50,44 +52,316 @@ class AccountPaymentReminderMessage(models.Model):
             return self.level_id.sms_template_id
         return self.env.ref(f"account_payment_reminder.sms_template_{self.kind}", raise_if_not_found=False)
 
-    def _render_email(self):
-        for template, messages in self.grouped(lambda m: m._get_mail_template() or False).items():
-            if not template:
-                continue
-            ids = messages.ids
-            subjects = template._render_field("subject", ids, compute_lang=True)
-            bodies = template._render_field("body_html", ids, compute_lang=True)
-            senders = template._render_field("email_from", ids, compute_lang=True)
-            langs = template._render_lang(ids)
-            for message in messages:
-                body_html = bodies[message.id]
-                message.write(
-                    {
-                        "template_name": template.name,
-                        "subject": subjects[message.id],
-                        "body_html": body_html,
-                        "body": html2plaintext(body_html),
-                        "email_from": senders[message.id] or False,
-                        "lang": langs.get(message.id),
-                    }
-                )
+    def _get_whatsapp_template(self):
+        """The approved WhatsApp template for this message, in the recipient's
+        language; none for the messages of a payment plan, which go as free
+        text inside the customer's 24-hour window (else fall back to e-mail)."""
+        self.ensure_one()
+        if self.kind != "reminder" or not self.level_id:
+            return self.env["account.payment.reminder.whatsapp.template"]
+        return self.level_id._get_whatsapp_template(self._get_recipient_lang(), self.company_id)
 
-    def _render_sms(self):
+    def _get_recipient_lang(self):
+        self.ensure_one()
+        return self.recipient_partner_id.lang or self.partner_id.lang or self.env.lang or "en_US"
+
+    def _get_content_template(self):
+        """The template that gives this message its text on its channel."""
+        self.ensure_one()
+        if self.channel == "email":
+            return self._get_mail_template()
+        if self.channel == "whatsapp":
+            return self._get_whatsapp_template() or self._get_sms_template()
+        return self._get_sms_template()
+
+    # === RENDERING === #
+
+    def _render_contents(self):
+        """Render the messages and write what they will carry. A message whose
+        template fails is failed with the reason; the admin gets one activity
+        per broken template. Returns the failed messages."""
+        self._ensure_payment_links()
+        contents = self._compute_contents()
+        failed = self.browse()
+        broken = {}
         for message in self:
-            message._ensure_payment_link()
-        for template, messages in self.grouped(lambda m: m._get_sms_template() or False).items():
+            vals = contents[message.id]
+            error = vals.pop("error", None)
+            if error:
+                failed |= message
+                broken.setdefault(error.template, error)
+            message.write(vals)
+        if broken:
+            self._notify_broken_templates(broken)
+        return failed
+
+    def _compute_contents(self, preview=False):
+        """{message id: values}: what each message carries, or, under the key
+        ``error``, the TemplateError that failed it (with the failure values).
+        Writes nothing."""
+        result = {}
+        for (_channel, template), messages in self.grouped(lambda m: (m.channel, m._get_content_template())).items():
             if not template:
+                for message in messages:
+                    result[message.id] = message._failure_values(
+                        TemplateError(
+                            template,
+                            _("The level has no template for %(channel)s messages.", channel=message._channel_label()),
+                            code="no_template",
+                        )
+                    )
                 continue
-            bodies = template._render_field("body", messages.ids, compute_lang=True)
-            langs = template._render_lang(messages.ids)
-            for message in messages:
-                body = bodies[message.id] or ""
+            if preview:
+                for message in messages:
+                    message.payment_link = message._get_preview_payment_link()
+            try:
+                result.update(messages._render_with(template))
+            except TemplateError:
+                # one message broke the batch: render one by one, so that only that one fails
+                for message in messages:
+                    try:
+                        with self.env.cr.savepoint():
+                            result.update(message._render_with(template))
+                    except TemplateError as error:
+                        _logger.warning("Payment reminder %s: %s", message.id, error.reason)
+                        result[message.id] = message._failure_values(error)
+        return result
+
+    def _render_with(self, template):
+        """Render messages of one channel with one template; raises TemplateError."""
+        if template._name == "mail.template":
+            return self._render_email(template)
+        if template._name == "account.payment.reminder.whatsapp.template":
+            return self._render_whatsapp_template(template)
+        return self._render_text(template)
+
+    def _render_field_safely(self, template, field):
+        """``template._render_field`` in each message's language, with a
+        failure turned into a TemplateError naming the template and field."""
+        try:
+            return template._render_field(field, list(self._ids), compute_lang=True)
+        except Exception as error:  # noqa: BLE001 - a broken template fails its messages, never the run
+            raise TemplateError(
+                template,
+                _(
+                    "The template '%(template)s' could not be rendered (%(field)s): %(error)s",
+                    template=template.display_name,
+                    field=template._fields[field]._description_string(self.env),
+                    error=_root_cause(error),
+                ),
+            ) from error
+
+    def _render_langs(self, template):
+        try:
+            return template._render_lang(list(self._ids))
+        except Exception:  # noqa: BLE001 - a broken language expression falls back to the recipient's
+            return {message.id: message._get_recipient_lang() for message in self}
+
+    def _render_email(self, template):
+        subjects = self._render_field_safely(template, "subject")
+        bodies = self._render_field_safely(template, "body_html")
+        senders = self._render_field_safely(template, "email_from")
+        langs = self._render_langs(template)
+        return {
+            message.id: {
+                "template_name": template.name,
+                "subject": subjects[message.id],
+                "body_html": bodies[message.id],
+                "body": html2plaintext(bodies[message.id] or ""),
+                "email_from": senders[message.id] or False,
+                "lang": langs.get(message.id) or message._get_recipient_lang(),
+            }
+            for message in self
+        }
+
+    def _render_text(self, template):
+        """SMS, and WhatsApp free text (inside the 24-hour window): the SMS template."""
+        bodies = self._render_field_safely(template, "body")
+        langs = self._render_langs(template)
+        result = {}
+        for message in self:
+            body = bodies[message.id] or ""
+            vals = {"template_name": template.name, "lang": langs.get(message.id) or message._get_recipient_lang()}
+            if message.channel == "sms":
                 if message.level_id.sms_gsm_only or not message.level_id:
                     body = to_gsm(body)
-                message.write({"body": body, "segments": segment_info(body).segments, "lang": langs.get(message.id)})
+                vals["segments"] = segment_info(body).segments
+            else:
+                vals["whatsapp_template_id"] = False
+            vals["body"] = body
+            result[message.id] = vals
+        return result
+
+    def _render_whatsapp_template(self, template):
+        result = {}
+        for message in self:
+            lang = message._get_recipient_lang()
+            params = message.with_context(lang=lang)._get_param_values(template)
+            message._check_whatsapp_params(template, params)
+            button = message._get_whatsapp_button_suffix() if template.url_button else False
+            result[message.id] = {
+                "template_name": template.name,
+                "whatsapp_template_id": template.id,
+                "whatsapp_params": json.dumps(params, ensure_ascii=False),
+                "whatsapp_button": button or False,
+                "body": template._fill(params),
+                "lang": lang,
+            }
+        return result
+
+    def _failure_values(self, error):
+        return {
+            "error": error,
+            "state": "failed",
+            "failed_at": fields.Datetime.now(),
+            "failure_code": error.code,
+            "failure_reason": error.reason,
+            "template_name": error.template.display_name if error.template else False,
+        }
+
+    def _channel_label(self):
+        self.ensure_one()
+        return dict(self._fields["channel"]._description_selection(self.env)).get(self.channel, self.channel)
+
+    def _notify_broken_templates(self, broken):
+        """One to-do per broken template for whoever runs the policy, however
+        many messages it failed; none while the same to-do is still open."""
+        Activity = self.env["mail.activity"]
+        for template, error in broken.items():
+            if not template:
+                continue  # a level without a template: the level form says so, nothing to repair
+            messages = self.filtered(lambda m, t=template: m.template_name == t.display_name and m.state == "failed")
+            policy = messages.policy_id[:1] or self.policy_id[:1]
+            if not policy:
+                continue
+            summary = _("Repair the template '%(template)s'", template=template.display_name)
+            if Activity.search_count([("res_model", "=", policy._name), ("summary", "=", summary)], limit=1):
+                continue
+            policy.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=Markup("<p>%s</p><p>%s</p>")
+                % (
+                    error.reason,
+                    _("Messages that failed because of it can be sent again (Retry) once it is repaired."),
+                ),
+                user_id=policy._get_responsible_user().id,
+            )
+
+    # === WHATSAPP PARAMETERS === #
+
+    def _get_param_values(self, template):
+        """The texts of the template's parameters, in order, in the message's language."""
+        self.ensure_one()
+        message = self.with_context(lang=self.env.context.get("lang") or self._get_recipient_lang())
+        lang = message.env.context["lang"]
+        due = min(message.move_ids.mapped("invoice_date_due"), default=False)
+        today = fields.Date.context_today(message)
+        values = {
+            "customer_name": (message.recipient_partner_id or message.partner_id).name or "",
+            "company_name": message.company_id.name or "",
+            "invoice_numbers": message.invoice_names or "",
+            "invoice_count": str(len(message.move_ids)),
+            "amount_due": message.amount_due_display or "",
+            "due_date": due and format_date(message.env, due, lang_code=lang) or "",
+            "days_overdue": str(max(0, (today - due).days)) if due else "",
+            "payment_link": message.payment_link or (message._get_link_move().payment_reminder_url or ""),
+        }
+        return [values[param.value] for param in template.param_ids]
+
+    def _check_whatsapp_params(self, template, params):
+        """WhatsApp refuses empty parameters, and long ones or line breaks."""
+        labels = dict(self.env["account.payment.reminder.whatsapp.template.param"]._fields["value"].selection)
+        for index, (param, value) in enumerate(zip(template.param_ids, params, strict=True), start=1):
+            if not value.strip():
+                raise TemplateError(
+                    template,
+                    _(
+                        "WhatsApp template '%(template)s': parameter {{%(index)s}} (%(label)s) is empty.",
+                        template=template.display_name,
+                        index=index,
+                        label=labels[param.value],
+                    ),
+                    code="param_empty",
+                )
+            if len(value) > PARAM_MAX_LENGTH or "\n" in value:
+                raise TemplateError(
+                    template,
+                    _(
+                        "WhatsApp template '%(template)s': parameter {{%(index)s}} (%(label)s) is too long or has "
+                        "line breaks.",
+                        template=template.display_name,
+                        index=index,
+                        label=labels[param.value],
+                    ),
+                    code="param_too_long",
+                )
+
+    def _get_whatsapp_values(self):
+        """(body parameters, URL button suffix) as rendered for this message."""
+        self.ensure_one()
+        return json.loads(self.whatsapp_params or "[]"), self.whatsapp_button or None
+
+    # === LINKS === #
+
+    def _ensure_payment_links(self):
+        """Give the SMS and WhatsApp messages their short, click-counted link."""
+        for message in self.filtered(lambda m: m.channel in ("sms", "whatsapp") and not m.payment_link):
+            if message.move_ids:
+                message.payment_link = message._get_link_tracker(create=True).short_url
+
+    def _get_preview_payment_link(self):
+        """The link a preview shows: the existing short link, else one of the
+        same length (the code is drawn when the message is sent)."""
+        self.ensure_one()
+        if self.channel not in ("sms", "whatsapp") or not self.move_ids:
+            return False
+        tracker = self._get_link_tracker(create=False)
+        if tracker:
+            return tracker.short_url
+        return f"{self.get_base_url()}/r/{LINK_CODE_PLACEHOLDER}"
+
+    def _get_link_tracker(self, create):
+        move = self._get_link_move()
+        Medium = self.env["utm.medium"]
+        if create:
+            medium = Medium._fetch_or_create_utm_medium(self.channel, module="account_payment_reminder")
+        else:
+            medium = self.env.ref(f"account_payment_reminder.utm_medium_{self.channel}", raise_if_not_found=False)
+        if not medium:
+            return self.env["link.tracker"]
+        vals = {"url": move.payment_reminder_url, "title": move.name, "medium_id": medium.id}
+        # sudo: link trackers are marketing records the accountant need not manage
+        Tracker = self.env["link.tracker"].sudo()
+        if create:
+            return Tracker.search_or_create([vals])[:1]
+        # the same key as link.tracker.search_or_create: url, campaign, medium, source, label
+        return Tracker.search(
+            [
+                ("url", "=", vals["url"]),
+                ("medium_id", "=", medium.id),
+                ("campaign_id", "=", False),
+                ("source_id", "=", False),
+                ("label", "in", (False, "")),
+            ],
+            limit=1,
+        )
+
+    def _get_link_move(self):
+        """The oldest invoice (saved, also for a preview, which holds copies)."""
+        return self.move_ids._origin.sorted(lambda m: (m.invoice_date_due or m.date, m.id))[:1]
+
+    def _get_whatsapp_button_suffix(self):
+        """The variable end of the template's URL button: the portal path, with
+        its access token, of the oldest invoice (the button's fixed prefix is
+        the site's address)."""
+        move = self._get_link_move()
+        return move and move.get_portal_url().lstrip("/")
+
+    # === PREVIEWS === #
 
     @api.model
-    def _new_preview(self, moves, channel, level=None, recipient=None, address=None):
+    def _new_preview(self, moves, channel, level=None, recipient=None, address=None, kind="reminder", **values):
         """An unsaved message covering ``moves``, to show what would be sent
         (previews, wizard, dry run); nothing is written."""
         move = moves[:1]
@@ -99,130 +373,25 @@ class AccountPaymentReminderMessage(models.Model):
                 "recipient_partner_id": recipient.id,
                 "move_ids": [fields.Command.set(moves.ids)],
                 "level_id": level and level.id,
+                "kind": kind,
                 "channel": channel,
                 "recipient": address,
-                "lang": recipient.lang,
                 "idempotency_key": "preview",
-                "payment_link": move.payment_reminder_url,
+                **values,
             }
         )
 
-    def _preview_contents(self):
-        """(subject, html, text) this unsaved message would carry: the level's
-        templates rendered without writing anything (wizard and dry run)."""
+    def _preview(self):
+        """What this unsaved message would carry, as the same renderer makes it
+        for sending: a dict with subject, body_html, body, segments, lang,
+        whatsapp params and button, payment_link; or failure_reason."""
         self.ensure_one()
-        ids = list(self._ids)
-        if self.channel == "email":
-            template = self._get_mail_template()
-            if not template:
-                return False, False, False
-            lang = template._render_lang(ids).get(ids[0]) or self.recipient_partner_id.lang
-            template = template.with_context(lang=lang)
-            subject = next(iter(template._render_field("subject", ids).values()), "")
-            html = next(iter(template._render_field("body_html", ids).values()), "")
-            return subject, html, html2plaintext(html or "")
-        if self.channel == "whatsapp":
-            lang = self.recipient_partner_id.lang or self.partner_id.lang
-            template = self.level_id._get_whatsapp_template(lang, self.company_id)
-            if template:
-                return False, False, template._fill(self.with_context(lang=lang)._get_param_values(template))
-        return False, False, self._render_sms_preview(self.level_id)
+        vals = self._compute_contents(preview=True)[self.id]
+        vals.pop("error", None)
+        vals["payment_link"] = self.payment_link
+        return vals
 
-    def _render_sms_preview(self, level):
-        """The SMS text of ``level`` for this (unsaved) message, as it would go."""
-        self.ensure_one()
-        template = (level.sms_template_id or self._get_sms_template()).with_context(
-            lang=self.recipient_partner_id.lang or None
-        )
-        if not template:
-            return ""
-        rendered = template._render_template(template.body, self._name, list(self._ids), engine="inline_template")
-        body = next(iter(rendered.values()), "") or ""
-        return to_gsm(body) if level.sms_gsm_only or not level else body
-
-    def _render_whatsapp(self):
-        for message in self:
-            message._ensure_payment_link()
-            lang = message.recipient_partner_id.lang or message.partner_id.lang
-            template = message.level_id._get_whatsapp_template(lang, message.company_id)
-            vals = {"lang": lang, "whatsapp_template_id": template.id}
-            if template:
-                vals["body"] = template._fill(message.with_context(lang=lang)._get_param_values(template))
-            elif message.level_id.sms_template_id:
-                # free-form text, only inside the customer's 24-hour window
-                vals["body"] = message.level_id.sms_template_id._render_field("body", message.ids, compute_lang=True)[
-                    message.id
-                ]
-            message.write(vals)
-
-    def _ensure_payment_link(self):
-        """A short, click-counted link to view and pay the oldest invoice."""
-        self.ensure_one()
-        if self.payment_link or not self.move_ids:
-            return self.payment_link
-        move = self._get_link_move()
-        medium = self.env["utm.medium"]._fetch_or_create_utm_medium(self.channel, module="account_payment_reminder")
-        # sudo: link trackers are marketing records the accountant need not manage
-        tracker = (
-            self.env["link.tracker"]
-            .sudo()
-            .search_or_create([{"url": move.payment_reminder_url, "title": move.name, "medium_id": medium.id}])
-        )
-        self.payment_link = tracker[0].short_url
-        return self.payment_link
-
-    def _get_link_move(self):
-        return self.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))[:1]
-
-    def _get_whatsapp_button_suffix(self):
-        """The variable end of the template's URL button: the portal path, with
-        its access token, of the oldest invoice (the button's fixed prefix is
-        the site's address)."""
-        move = self._get_link_move()
-        return move and move.get_portal_url().lstrip("/")
-
-    def _get_param_values(self, template):
-        """The texts of the template's parameters, in order, in the message's language."""
-        self.ensure_one()
-        message = self.with_context(lang=self.lang or self.recipient_partner_id.lang or None)
-        due = min(message.move_ids.mapped("invoice_date_due"), default=False)
-        today = fields.Date.context_today(message)
-        values = {
-            "customer_name": (message.recipient_partner_id or message.partner_id).name or "",
-            "company_name": message.company_id.name or "",
-            "invoice_numbers": message.invoice_names or "",
-            "invoice_count": str(len(message.move_ids)),
-            "amount_due": message.amount_due_display or "",
-            "due_date": due and format_date(message.env, due, lang_code=message.env.context.get("lang")) or "",
-            "days_overdue": str(max(0, (today - due).days)) if due else "",
-            "payment_link": message.payment_link or (message._get_link_move().payment_reminder_url or ""),
-        }
-        return [values[param.value] for param in template.param_ids]
-
-    def _get_whatsapp_values(self):
-        """(body parameters, URL button suffix) for the message's template,
-        checked against WhatsApp's rules; raises ReminderProviderError."""
-        self.ensure_one()
-        template = self.whatsapp_template_id
-        params = self._get_param_values(template)
-        labels = dict(self.env["account.payment.reminder.whatsapp.template.param"]._fields["value"].selection)
-        for index, (param, value) in enumerate(zip(template.param_ids, params, strict=True), start=1):
-            if not value.strip():
-                raise ReminderProviderError(
-                    _("Template parameter {{%(index)s}} (%(label)s) is empty.", index=index, label=labels[param.value]),
-                    code="param_empty",
-                )
-            if len(value) > PARAM_MAX_LENGTH or "\n" in value:
-                raise ReminderProviderError(
-                    _(
-                        "Template parameter {{%(index)s}} (%(label)s) is too long or has line breaks.",
-                        index=index,
-                        label=labels[param.value],
-                    ),
-                    code="param_too_long",
-                )
-        suffix = self._get_whatsapp_button_suffix() if template.url_button else None
-        return params, suffix
+    # === RETRY === #
 
     def _refresh_recipient(self):
         """Re-read the customer's address (for a retry after it was fixed)."""
@@ -230,3 +399,11 @@ class AccountPaymentReminderMessage(models.Model):
             recipient, _reason = message.recipient_partner_id._payment_reminder_address(message.channel)
             if recipient:
                 message.recipient = recipient
+
+
+def _root_cause(error):
+    """The innermost error's words: what the admin must repair."""
+    while error.__cause__ or error.__context__:
+        error = error.__cause__ or error.__context__
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[-1] if text else ''}".strip(": ")

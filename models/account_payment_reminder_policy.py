@@ -3,12 +3,13 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..tools.schedule import WEEKDAYS
+from ..tools.schedule import WEEKDAYS, in_send_window, next_window_start, to_local
 
 
 class AccountPaymentReminderPolicy(models.Model):
     _name = "account.payment.reminder.policy"
     _description = "Payment Reminder Policy"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "company_id, sequence, id"
     _check_company_auto = True
 
@@ -71,7 +72,7 @@ class AccountPaymentReminderPolicy(models.Model):
         default=lambda self: self.env.user,
         help="Gets the activities raised by customers' replies when no salesperson is set.",
     )
-    message_ids = fields.One2many("account.payment.reminder.message", "policy_id")
+    reminder_message_ids = fields.One2many("account.payment.reminder.message", "policy_id", "Reminders Sent")
 
     _sql_constraints = [
         ("min_interval_positive", "CHECK(min_interval_days >= 0)", "The minimum interval cannot be negative."),
@@ -97,6 +98,26 @@ class AccountPaymentReminderPolicy(models.Model):
         """Allowed weekdays as integers, 0 = Monday (Python's ``weekday()``)."""
         self.ensure_one()
         return {index for index, day in enumerate(WEEKDAYS) if self[f"window_{day}"]}
+
+    def _check_send_window(self, now, tz, local_now=None):
+        """``(True, None)`` when ``now`` is inside the send window in time zone
+        ``tz``, else ``(False, when it opens next as naive UTC, or None when no
+        weekday is allowed)``: the one send-window check of the scheduler, the
+        dispatcher and the wizard."""
+        self.ensure_one()
+        weekdays = self._get_window_weekdays()
+        if in_send_window(local_now or to_local(now, tz), self.window_start, self.window_end, weekdays):
+            return True, None
+        return False, next_window_start(now, tz, self.window_start, self.window_end, weekdays)
+
+    def _get_responsible_user(self):
+        """Who gets the policy's to-dos: its credit controller, when that is a
+        real user, else the administrator."""
+        self.ensure_one()
+        user = self.user_id
+        if user and user.active and not user.share and user != self.env.ref("base.user_root"):
+            return user
+        return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
 
     def _get_fallback_tz(self):
         self.ensure_one()

@@ -108,25 +108,34 @@ class AccountPaymentReminderPromise(models.Model):
     def _cron_check_promises(self, today=None):
         """Close the promises whose date plus grace has passed: kept when the
         promised amount came in, broken otherwise."""
+        for promise in self.search(self._get_due_promises_domain(today)):
+            promise._check_kept_or_broken(today)
+
+    @api.model
+    def _get_due_promises_domain(self, today=None):
+        return [("state", "=", "open"), ("date", "<", today or fields.Date.context_today(self))]
+
+    def _check_kept_or_broken(self, today=None):
+        self.ensure_one()
+        promise = self
         today = today or fields.Date.context_today(self)
-        for promise in self.search([("state", "=", "open"), ("date", "<", today)]):
-            received = promise.amount_received
-            if promise.currency_id.compare_amounts(received, promise.amount) >= 0 or not promise._get_residual():
-                promise.state = "kept"
-                continue
-            if fields.Date.add(promise.date, days=promise.grace_days) >= today:
-                continue
-            promise.state = "broken"
-            body = _(
-                "Broken promise: %(received)s received of %(amount)s promised by %(date)s. Reminders resume.",
-                received=promise.currency_id.format(received),
-                amount=promise.currency_id.format(promise.amount),
-                date=promise.date,
-            )
-            promise.partner_id._message_log(body=body)
-            promise.partner_id.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=_("Broken promise to pay"),
-                note=body,
-                user_id=(promise.user_id or self.env.user).id,
-            )
+        received = promise.amount_received
+        if promise.currency_id.compare_amounts(received, promise.amount) >= 0 or not promise._get_residual():
+            promise.state = "kept"
+            return
+        if fields.Date.add(promise.date, days=promise.grace_days) >= today:
+            return
+        promise.state = "broken"
+        body = _(
+            "Broken promise: %(received)s received of %(amount)s promised by %(date)s. Reminders resume.",
+            received=promise.currency_id.format(received),
+            amount=promise.currency_id.format(promise.amount),
+            date=promise.date,
+        )
+        promise.partner_id._message_log(body=body)
+        promise.partner_id.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Broken promise to pay"),
+            note=body,
+            user_id=(promise.user_id or self.env.user).id,
+        )

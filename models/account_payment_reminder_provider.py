@@ -51,6 +51,19 @@ class AccountPaymentReminderProvider(models.AbstractModel):
         replies, or None when it has no webhook."""
         return None
 
+    @api.model
+    def _get_receipt_error(self, code, reason):
+        """The ReminderProviderError a failed delivery receipt stands for
+        (human reason, transient or not, opt-out or not)."""
+        return ReminderProviderError(reason or _("Not delivered."), code=code)
+
+    @api.model
+    def _check_whatsapp_free_text(self, message, code):
+        """WhatsApp takes free text (no approved template) only within 24 hours
+        of the customer's last message; raise ``code``'s error otherwise."""
+        if not message.recipient_partner_id._payment_reminder_whatsapp_window_open():
+            raise self._get_receipt_error(code, None)
+
 
 class AccountPaymentReminderProviderMail(models.AbstractModel):
     _name = "account.payment.reminder.provider.mail"
@@ -63,16 +76,39 @@ class AccountPaymentReminderProviderMail(models.AbstractModel):
 
     @api.model
     def _send(self, gateway, message):
-        mail = self.env["mail.mail"].sudo().create(message._prepare_mail_values())  # sudo: outgoing mail queue
+        mail = self.env["mail.mail"].sudo().create(self._prepare_mail_values(message))  # sudo: outgoing mail queue
         mail.send(raise_exception=False)
-        if mail.state == "exception":
-            failure = mail.failure_type or ""
-            raise ReminderProviderError(
-                mail.failure_reason or _("The mail server refused the message."),
-                code=failure or "mail_exception",
-                transient=failure in ("mail_smtp", "unknown"),
-            )
+        self._check_sent(mail)
         return {"provider_message_id": mail.message_id, "mail_id": mail.id}
+
+    @api.model
+    def _check_sent(self, mail):
+        """Raise the ReminderProviderError of a mail Odoo could not send."""
+        if mail.state == "exception":
+            failure = mail.failure_type or "unknown"
+            # Odoo's own words for the failure ("Connection failed (outgoing mail server problem)"), then
+            # the server's ("111 Connection refused") as the detail
+            label = dict(mail._fields["failure_type"]._description_selection(self.env)).get(failure)
+            raise ReminderProviderError(
+                label or _("The mail server refused the message."),
+                code=failure,
+                transient=failure in ("mail_smtp", "unknown"),
+                detail=(mail.failure_reason or "").strip().splitlines()[-1:][0] if mail.failure_reason else None,
+            )
+
+
+    @api.model
+    def _prepare_mail_values(self, message):
+        return {
+            "subject": message.subject,
+            "body_html": message.body_html,
+            "email_from": message.email_from or message.company_id.email_formatted,
+            "email_to": message.recipient,
+            "reply_to": message.company_id.email_formatted or False,
+            "auto_delete": False,
+            "model": False,
+            "res_id": False,
+        }
 
 
 class AccountPaymentReminderProviderSandbox(models.AbstractModel):

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import ReminderProviderError
-from ..tools.twilio_api import DEFAULT_BASE_URL, REASONS, TwilioClient
+from ..tools.twilio_api import DEFAULT_BASE_URL, TwilioClient
 
 
 class AccountPaymentReminderGateway(models.Model):
@@ -62,10 +62,9 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
                     "content_sid": template.twilio_content_sid,
                     "content_variables": {str(index): value for index, value in enumerate(params, start=1)},
                 }
-            elif message.recipient_partner_id._payment_reminder_whatsapp_window_open():
-                kwargs = {"body": message.body}
             else:
-                raise ReminderProviderError(REASONS[63016], code="63016")
+                self._check_whatsapp_free_text(message, "63016")
+                kwargs = {"body": message.body}
             answer, payload = client.send(
                 f"whatsapp:{message.recipient}",
                 from_=f"whatsapp:{gateway.twilio_whatsapp_from}",
@@ -79,6 +78,10 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
             "cost": abs(float(price)) if price not in (None, "") else 0.0,
             "payload": json.dumps(payload, ensure_ascii=False, indent=1),
         }
+
+    @api.model
+    def _get_receipt_error(self, code, reason):
+        return TwilioClient.error(code, answer={"message": reason})
 
     @api.model
     def _check_connection(self, gateway):

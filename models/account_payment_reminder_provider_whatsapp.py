@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import ReminderProviderError
-from ..tools.whatsapp_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL, REASONS, WhatsAppCloudClient
+from ..tools.whatsapp_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL, WhatsAppCloudClient
 
 
 class AccountPaymentReminderGateway(models.Model):
@@ -65,11 +65,14 @@ class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
                 button_suffix=suffix,
                 tracker=message.idempotency_key,
             )
-        elif message.recipient_partner_id._payment_reminder_whatsapp_window_open():
-            wamid, payload = client.send_text(message.recipient, message.body, tracker=message.idempotency_key)
         else:
-            raise ReminderProviderError(REASONS[131047], code="131047")
+            self._check_whatsapp_free_text(message, 131047)
+            wamid, payload = client.send_text(message.recipient, message.body, tracker=message.idempotency_key)
         return {"provider_message_id": wamid, "payload": json.dumps(payload, ensure_ascii=False, indent=1)}
+
+    @api.model
+    def _get_receipt_error(self, code, reason):
+        return WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
 
     @api.model
     def _check_connection(self, gateway):
@@ -78,3 +81,10 @@ class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
         except ReminderProviderError as error:
             raise UserError(error.message(self.env.lang)) from error
         return _("Connected: %(number)s", number=answer.get("display_phone_number") or gateway.wa_phone_number_id)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

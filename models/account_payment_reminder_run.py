@@ -22,13 +22,6 @@ BATCH_CUSTOMERS = 500
 BATCH_INVOICES = 5000  # a batch closes at whichever limit comes first
 CRON_TIME_BUDGET = 240  # seconds per cron call; the runner calls again while work remains
 
-OPEN_INVOICE_WHERE = """
-    m.move_type = 'out_invoice'
-    AND m.state = 'posted'
-    AND m.payment_state IN ('not_paid', 'partial')
-    AND m.amount_residual > 0
-"""
-
 
 @dataclass
 class ReminderGroup:
@@ -83,14 +76,14 @@ class AccountPaymentReminderRun(models.AbstractModel):
         wake_up = []
         if send and not partner_ids:
             stats["plan_messages"] = len(self._run_plans(now))
-            self.env["account.payment.reminder.promise"]._cron_check_promises()
+            self._check_promises()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # plans and promises before the ladder
         partners = self._get_candidate_partners(partner_ids)
         total, done = len(partners), 0
         for batch in self._split_batches(partners):
             batch = [partner_id for partner_id, _count in batch]
-            groups = self._decide(batch, now)
+            groups, messages = self._decide_and_queue_safely(batch, now, send, stats)
             stats["customers"] += len(batch)
             for group in groups:
                 stats[f"skipped_{group.skip_reason}" if group.skip_reason else "due"] += 1
@@ -100,7 +93,6 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 stats["groups"].extend(groups)
                 done += len(batch)
                 continue
-            messages = self._apply(groups)
             stats["queued"] += len(messages)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the queued rows are durable before any provider is called
@@ -130,6 +122,42 @@ class AccountPaymentReminderRun(models.AbstractModel):
             stats["seconds"],
         )
         return stats
+
+    def _decide_and_queue(self, partner_ids, now, send):
+        """The groups of a batch of customers and, when sending, their queued messages."""
+        groups = self._decide(partner_ids, now)
+        return groups, (self._apply(groups) if send else self.env["account.payment.reminder.message"])
+
+    def _decide_and_queue_safely(self, partner_ids, now, send, stats):
+        """``_decide_and_queue``, where one customer's problem never stops the
+        others: a batch that fails is done again customer by customer, and a
+        customer that fails is logged, counted and left for the next run."""
+        try:
+            with self.env.cr.savepoint():
+                return self._decide_and_queue(partner_ids, now, send)
+        except Exception:  # noqa: BLE001 - isolate the customer, never stop the run
+            if len(partner_ids) == 1:
+                _logger.exception("Payment reminders: customer %s could not be processed", partner_ids[0])
+                stats["errors"] += 1
+                return [], self.env["account.payment.reminder.message"]
+            _logger.warning("Payment reminders: a batch failed; processing its customers one by one")
+        groups, messages = [], self.env["account.payment.reminder.message"]
+        for partner_id in partner_ids:
+            customer_groups, customer_messages = self._decide_and_queue_safely([partner_id], now, send, stats)
+            groups += customer_groups
+            messages |= customer_messages
+        return groups, messages
+
+    def _check_promises(self):
+        """Close the promises whose date has passed, one at a time: one that
+        cannot be closed is logged and the others still are."""
+        Promise = self.env["account.payment.reminder.promise"]
+        for promise in Promise.search(Promise._get_due_promises_domain()):
+            try:
+                with self.env.cr.savepoint():
+                    promise._check_kept_or_broken()
+            except Exception:  # noqa: BLE001 - one broken record never stops the run
+                _logger.exception("Promise to pay %s could not be checked", promise.id)
 
     def _batch_size(self):
         return BATCH_CUSTOMERS

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-from ..tools.schedule import in_send_window, level_candidates, next_window_start, pick_level, to_local
-from .account_payment_reminder_run import OPEN_INVOICE_WHERE, ReminderGroup
+from ..tools.schedule import level_candidates, pick_level, to_local
+from .account_move import OPEN_INVOICE_WHERE
+from .account_payment_reminder_run import ReminderGroup
 
 _logger = logging.getLogger(__name__)
 
@@ -45,21 +46,23 @@ class AccountPaymentReminderRun(models.AbstractModel):
         earliest open instalment, the earliest early-discount deadline) and
         what may hold them (exclusion, payment plan, promise, hold)."""
         return f"""
-            SELECT m.id, m.commercial_partner_id, pol.id AS policy_id,
-                   m.payment_reminder_level_id, m.payment_reminder_ref_date,
-                   d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END,
-                   m.amount_residual_signed, m.partner_id,
-                   COALESCE(m.payment_reminder_exclude, FALSE) OR COALESCE(cp.payment_reminder_exclude, FALSE),
+            SELECT m.id, m.commercial_partner_id AS partner_id, pol.id AS policy_id,
+                   m.payment_reminder_level_id AS level_id, m.payment_reminder_ref_date AS ref_date,
+                   d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END AS discount_date,
+                   m.amount_residual_signed AS amount, m.partner_id AS contact_id,
+                   COALESCE(m.payment_reminder_exclude, FALSE) OR COALESCE(cp.payment_reminder_exclude, FALSE)
+                       AS excluded,
                    EXISTS (
                        SELECT 1
                          FROM account_payment_reminder_plan_move_rel pr
                          JOIN account_payment_reminder_plan plan ON plan.id = pr.plan_id
                         WHERE pr.move_id = m.id AND plan.state = 'active'
-                   ),
+                   ) AS in_plan,
                    (
                        SELECT MAX(pro.date + COALESCE(pro.grace_days, 0))
                          FROM account_payment_reminder_promise pro
                         WHERE pro.partner_id = m.commercial_partner_id
+                          AND pro.company_id = m.company_id
                           AND pro.state = 'open'
                           AND (
                               NOT EXISTS (SELECT 1 FROM account_payment_reminder_promise_move_rel r
@@ -67,8 +70,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
                               OR EXISTS (SELECT 1 FROM account_payment_reminder_promise_move_rel r
                                           WHERE r.promise_id = pro.id AND r.move_id = m.id)
                           )
-                   ),
-                   GREATEST(m.payment_reminder_hold_until, cp.payment_reminder_hold_until)
+                   ) AS promise_until,
+                   GREATEST(m.payment_reminder_hold_until, cp.payment_reminder_hold_until) AS hold_until
               FROM account_move m
               JOIN res_partner cp ON cp.id = m.commercial_partner_id
               JOIN res_company comp ON comp.id = m.company_id
@@ -103,34 +106,35 @@ class AccountPaymentReminderRun(models.AbstractModel):
             self._get_open_invoices_query(),
             {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids)},
         )
-        rows = self.env.cr.fetchall()
+        rows = self.env.cr.dictfetchall()  # by name: the query is an override hook
         if not rows:
             return []
         Policy = self.env["account.payment.reminder.policy"]
         Level = self.env["account.payment.reminder.level"]
-        policies = Policy.browse({row[2] for row in rows})
+        policies = Policy.browse({row["policy_id"] for row in rows})
         # plain values, read once: the loop below runs once per open invoice
         ladders = {policy.id: policy._get_ladder() for policy in policies}
         settings = {
             policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz())
             for policy in policies
         }
-        level_keys = {
-            level.id: (level.sequence, level.id) for level in Level.browse({row[3] for row in rows if row[3]})
-        }
+        reached = Level.browse({row["level_id"] for row in rows if row["level_id"]})
+        level_keys = {level.id: (level.sequence, level.id) for level in reached}
         partners = self.env["res.partner"].browse(partner_ids)
         partner_tz = {p.id: p.tz for p in partners}
-        moves = self.env["account.move"].browse([row[0] for row in rows])
+        moves = self.env["account.move"].browse([row["id"] for row in rows])
         utc_horizon = now.date() + timedelta(days=1)  # customers east of UTC may already be a day ahead
         local_today_by_tz = {}
 
         buckets = {}
         for row in rows:
-            move_id, partner_id, policy_id, cur_level_id, ref_date, due, disc, amount = row[:8]
+            move_id, partner_id, policy_id, due = row["id"], row["partner_id"], row["policy_id"], row["due"]
             date_from, per_invoice, fallback_tz = settings[policy_id]
             if date_from and due < date_from:
                 continue
-            candidates = level_candidates(ladders[policy_id], level_keys.get(cur_level_id), ref_date != due, due, disc)
+            candidates = level_candidates(
+                ladders[policy_id], level_keys.get(row["level_id"]), row["ref_date"] != due, due, row["discount_date"]
+            )
             # cheap first pass in UTC; the exact local date is checked next
             if not pick_level(candidates, utc_horizon):
                 continue
@@ -141,15 +145,15 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level_id = pick_level(candidates, local_today)
             if not level_id:
                 continue  # not yet due where the customer lives
-            block = self._get_block(row[9:], local_today)
+            block = self._get_block(row, local_today)
             key = (partner_id, level_id, move_id if per_invoice else None, block)
             bucket = buckets.setdefault(
                 key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0, "contacts": {}}
             )
             bucket["moves"].append(move_id)
-            bucket["contacts"][row[8]] = True
+            bucket["contacts"][row["contact_id"]] = True
             bucket["refs"][move_id] = due
-            bucket["amount"] += amount or 0.0
+            bucket["amount"] += row["amount"] or 0.0
 
         groups = [
             ReminderGroup(
@@ -168,17 +172,16 @@ class AccountPaymentReminderRun(models.AbstractModel):
         return groups
 
     @staticmethod
-    def _get_block(flags, local_today):
+    def _get_block(row, local_today):
         """Why a due invoice must wait, or None: excluded, in an active payment
         plan, under a promise to pay (until its date plus grace), on hold."""
-        excluded, in_plan, promise_until, hold_until = flags
-        if excluded:
+        if row["excluded"]:
             return "excluded"
-        if in_plan:
+        if row["in_plan"]:
             return "plan"
-        if promise_until and promise_until >= local_today:
+        if row["promise_until"] and row["promise_until"] >= local_today:
             return "promise"
-        if hold_until and hold_until >= local_today:
+        if row["hold_until"] and row["hold_until"] >= local_today:
             return "hold"
         return None
 
@@ -251,11 +254,10 @@ class AccountPaymentReminderRun(models.AbstractModel):
             group.skip_reason, group.planned = "budget", []
             return
         tz = group.recipient_tz
-        weekdays = policy._get_window_weekdays()
         local_now = memo.get(("local", tz)) or memo.setdefault(("local", tz), to_local(now, tz))
-        if not in_send_window(local_now, policy.window_start, policy.window_end, weekdays):
-            group.skip_reason, group.planned = "outside_window", []
-            group.next_time = next_window_start(now, tz, policy.window_start, policy.window_end, weekdays)
+        is_open, opens_at = policy._check_send_window(now, tz, local_now=local_now)
+        if not is_open:
+            group.skip_reason, group.planned, group.next_time = "outside_window", [], opens_at
             return
         used[key] += cost
 

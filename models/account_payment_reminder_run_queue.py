@@ -1,8 +1,17 @@
-"""The send pipeline: queue, mark, render, log; every kind of message goes
-through it."""
+"""The send pipeline: every message, whoever asks for it (the scheduler, a
+payment plan, a fallback after a failure, an accountant in the wizard), goes
+through ``_queue``:
+
+prepare -> create the row under its idempotency key -> move the invoices to the
+level (and schedule its activity) -> render -> record the failures in the
+chatter.
+
+The caller then dispatches what is queued (``message._dispatch()``).
+"""
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from psycopg2 import IntegrityError
 
@@ -14,64 +23,107 @@ from .account_payment_reminder_run import ReminderGroup
 _logger = logging.getLogger(__name__)
 
 
+@dataclass
+class Outgoing:
+    """One message to queue: a group of invoices, on one channel, to one contact."""
+
+    group: ReminderGroup
+    channel: str
+    recipient: object  # res.partner
+    address: str = None  # e-mail or E.164 number; None fails the message with ``reason``
+    reason: str = None
+    kind: str = "reminder"
+    trigger: str = "cron"
+    key: str = None  # idempotency key; by default derived from what the message covers
+    parent: object = None  # the failed message this one falls back from
+    plan: object = None
+    plan_line: object = None
+    user: object = None  # who sent it by hand
+    contents: dict = field(default_factory=dict)  # the accountant's edits, applied over the rendering
+    values: dict = field(default_factory=dict)  # more message values (override note...)
+
+
 class AccountPaymentReminderRun(models.AbstractModel):
     _inherit = "account.payment.reminder.run"
 
-    # === QUEUEING === #
+    # === THE PIPELINE === #
 
-    def _apply(self, groups):
-        """Write the messages of the groups that go now and move their invoices
-        to the level. Returns the queued messages (failed ones are final)."""
+    def _queue(self, outgoing):
+        """Queue the messages: create them (once per idempotency key), move
+        their invoices to the level, render them, and log the failures in the
+        chatter. Returns the messages waiting to be dispatched; a message that
+        failed (no address, broken template) is final and recorded."""
         Message = self.env["account.payment.reminder.message"]
-        vals_list, group_of = [], []
-        for group in groups:
-            if group.skip_reason or not group.planned:
-                continue
-            for channel, recipient, address, reason in group.planned:
-                vals_list.append(self._prepare_message_vals(group, channel, recipient, address, reason))
-                group_of.append(group)
-        if not vals_list:
+        if not outgoing:
             return Message
-        messages = self._create_messages(vals_list)
-        created_groups = {id(group_of[index]): group_of[index] for index, message in enumerate(messages) if message}
-        messages = Message.browse([m.id for m in messages if m])
-        self._mark_invoices(created_groups.values())
+        created = self._create_messages([self._prepare_message_vals(item) for item in outgoing])
+        fresh = [(item, message) for item, message in zip(outgoing, created, strict=True) if message]
+        messages = Message.browse([message.id for _item, message in fresh])
+        if not messages:
+            return messages
+        self._mark_invoices([item for item, _message in fresh if item.kind == "reminder"])
         self._ensure_access_tokens(messages.move_ids)
-        messages._render_contents()
+        broken = messages.filtered(lambda m: m.state == "queued")._render_contents()
+        for item, message in fresh:
+            if item.contents and message.state == "queued":
+                message.write(item.contents)
         failed = messages.filtered(lambda m: m.state == "failed")
         failed._log_in_chatter()
-        return messages - failed
+        return (messages - failed) | self._queue_fallbacks(broken)
 
-    def _prepare_message_vals(self, group, channel, recipient, address, reason, trigger="cron", parent=None):
-        level = group.level
-        moves_key = ",".join(str(i) for i in sorted(group.moves.ids))
-        refs = ",".join(sorted({str(d) for d in group.ref_dates.values()}))
+    def _queue_fallbacks(self, failed):
+        """The next channel for messages that failed before leaving (a broken
+        template): the customer still hears from us on another channel."""
+        queued = self.env["account.payment.reminder.message"]
+        for message in failed:
+            try:
+                with self.env.cr.savepoint():
+                    queued |= message._fallback()
+            except Exception:  # noqa: BLE001 - a fallback that cannot be queued leaves the failure as it is
+                _logger.exception("Payment reminder %s: the fallback could not be queued", message.id)
+        return queued
+
+    def _prepare_message_vals(self, item):
+        group = item.group
+        company = group.policy.company_id or group.moves.company_id[:1]
+        gateway = self.env["account.payment.reminder.gateway"]._get_for_channel(company, item.channel)
         vals = {
-            "company_id": group.policy.company_id.id,
+            "company_id": company.id,
             "partner_id": group.partner.id,
-            "recipient_partner_id": recipient.id,
+            "recipient_partner_id": item.recipient.id,
             "move_ids": [fields.Command.set(group.moves.ids)],
             "policy_id": group.policy.id,
-            "level_id": level.id,
-            "channel": channel,
-            "gateway_id": self.env["account.payment.reminder.gateway"]
-            ._get_for_channel(group.policy.company_id, channel)
-            .id,
-            "recipient": address or False,
+            "level_id": group.level.id,
+            "kind": item.kind,
+            "channel": item.channel,
+            "gateway_id": gateway.id,
+            "recipient": item.address or False,
             "tz": group.recipient_tz,
             "amount_due": group.amount,
-            "trigger": trigger,
-            "parent_id": parent and parent.id,
-            "idempotency_key": f"{trigger}:{level.id}:{channel}:{refs}:{moves_key}",
+            "trigger": item.trigger,
+            "parent_id": item.parent and item.parent.id,
+            "plan_id": item.plan and item.plan.id,
+            "plan_line_id": item.plan_line and item.plan_line.id,
+            "user_id": item.user and item.user.id,
+            "idempotency_key": item.key or self._get_idempotency_key(item),
+            **item.values,
         }
-        if not address:
+        if not item.address:
             vals.update(
                 state="failed",
                 failed_at=fields.Datetime.now(),
                 failure_code="no_recipient",
-                failure_reason=reason,
+                failure_reason=item.reason or _("No address to send to."),
             )
         return vals
+
+    def _get_idempotency_key(self, item):
+        """What makes a message unique: the same level, channel and invoices
+        (at the same due dates) are never queued twice by the scheduler."""
+        group = item.group
+        moves_key = ",".join(str(i) for i in sorted(group.moves.ids))
+        refs = ",".join(sorted({str(d) for d in group.ref_dates.values()}))
+        return f"{item.trigger}:{group.level.id}:{item.channel}:{refs}:{moves_key}"
 
     def _create_messages(self, vals_list):
         """Create the rows; a row whose idempotency key exists already (another
@@ -83,46 +135,67 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 "idempotency_key"
             )
         )
-        fresh = [vals for vals in vals_list if vals["idempotency_key"] not in taken]
+        fresh, seen = [], set()
+        for vals in vals_list:
+            if vals["idempotency_key"] not in taken and vals["idempotency_key"] not in seen:
+                fresh.append(vals)
+                seen.add(vals["idempotency_key"])
         try:
             with self.env.cr.savepoint(flush=True):
-                created = iter(Message.create(fresh))
-            return [None if vals["idempotency_key"] in taken else next(created) for vals in vals_list]
+                created = {message.idempotency_key: message for message in Message.create(fresh)}
+            return [created.pop(vals["idempotency_key"], None) for vals in vals_list]
         except IntegrityError:
             _logger.info("Payment reminders: another run queued some of these; creating one by one")
         result = []
         for vals in vals_list:
             try:
                 with self.env.cr.savepoint(flush=True):
-                    result.append(Message.create(vals))
+                    result.append(Message.create(vals) if vals in fresh else None)
             except IntegrityError:
                 _logger.info("Payment reminder %s was queued by another run", vals["idempotency_key"])
                 result.append(None)
         return result
 
-    def _mark_invoices(self, groups):
-        """Record the level reached on each invoice, and schedule its activity."""
+    def _mark_invoices(self, outgoing):
+        """Record the level reached on each invoice, and schedule the level's
+        activity once per group. The scheduler's decision is final; a manual
+        reminder only moves an invoice forward on its own policy's ladder."""
         now = fields.Datetime.now()
-        by_values = defaultdict(list)
-        for group in groups:
-            for move in group.moves:
-                by_values[(group.level.id, group.ref_dates.get(move.id))].append(move.id)
+        groups = {id(item.group): (item.group, item.trigger) for item in outgoing if not item.parent}
         Move = self.env["account.move"]
-        Move.flush_model(["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"])
+        fnames = ["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"]
+        Move.flush_model(fnames)
+        by_values, touched = defaultdict(list), []
+        for group, trigger in groups.values():
+            level = group.level
+            touched += group.moves.ids
+            for move in group.moves:
+                ref_date = group.ref_dates.get(move.id)
+                if trigger != "cron":
+                    ref_date = move._get_payment_reminder_due_date()
+                    current = move.payment_reminder_level_id
+                    if level.policy_id != move._get_payment_reminder_policy() or (
+                        current
+                        and ref_date == move.payment_reminder_ref_date
+                        and (current.sequence, current.id) >= (level.sequence, level.id)
+                    ):
+                        continue
+                by_values[(level.id, ref_date)].append(move.id)
+        # SQL: bookkeeping columns of posted invoices; account.move.write() would re-check the balance and
+        # resync the invoice lines of every invoice for nothing
+        self.env.cr.execute(
+            "UPDATE account_move SET payment_reminder_last_date = %s WHERE id = ANY(%s)", [now, touched]
+        )
         for (level_id, ref_date), move_ids in by_values.items():
-            # SQL: three bookkeeping columns of posted invoices; account.move.write() would re-check the
-            # balance and resync the invoice lines of every invoice for nothing
             self.env.cr.execute(
                 """
-                UPDATE account_move
-                   SET payment_reminder_level_id = %s, payment_reminder_ref_date = %s,
-                       payment_reminder_last_date = %s
+                UPDATE account_move SET payment_reminder_level_id = %s, payment_reminder_ref_date = %s
                  WHERE id = ANY(%s)
                 """,
-                [level_id, ref_date, now, move_ids],
+                [level_id, ref_date, move_ids],
             )
-        Move.invalidate_model(["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"])
-        for group in groups:
+        Move.invalidate_model(fnames)
+        for group, _trigger in groups.values():
             self._schedule_activity(group)
 
     def _ensure_access_tokens(self, moves):
@@ -145,7 +218,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not level.activity_type_id:
             return
         move = group.moves[:1]
-        user = level.activity_user_id or move.invoice_user_id or self.env.user
+        user = level.activity_user_id or move.invoice_user_id or group.policy._get_responsible_user()
         move.activity_schedule(
             activity_type_id=level.activity_type_id.id,
             summary=_("%(level)s: %(customer)s", level=level.name, customer=group.partner.name),
@@ -153,25 +226,45 @@ class AccountPaymentReminderRun(models.AbstractModel):
             user_id=user.id,
         )
 
-    # === PAYMENT PLANS === #
+    # === WHAT GOES THROUGH IT === #
+
+    def _apply(self, groups):
+        """The scheduler's messages: those of the groups that go now."""
+        return self._queue(
+            [
+                Outgoing(group, channel, recipient, address, reason)
+                for group in groups
+                if not group.skip_reason
+                for channel, recipient, address, reason in group.planned
+            ]
+        )
 
     def _run_plans(self, now):
         """Reminders of the active payment plans: before and after each
-        instalment, and the notice when a plan breaks. Returns the messages."""
+        instalment, and the notice when a plan breaks. One plan's problem is
+        logged and never stops the others. Returns the messages sent."""
         Message = self.env["account.payment.reminder.message"]
         plans = self.env["account.payment.reminder.plan"].search([("state", "=", "active")])
         queued = Message
-        for plan in plans._check_done():
-            policy = plan.move_ids[:1]._get_payment_reminder_policy()
-            tz = plan.partner_id.tz or (policy and policy._get_fallback_tz()) or "UTC"
-            kind, line = plan._get_due_reminder(to_local(now, tz).date())
-            if not kind:
-                continue
-            if kind == "plan_broken":
-                plan._break(line)
-            message = self._queue_plan_message(plan, kind, line, policy)
-            queued |= message
+        for plan in plans:
+            try:
+                with self.env.cr.savepoint():
+                    queued |= self._run_plan(plan, now)
+            except Exception:  # noqa: BLE001 - one broken plan never stops the others
+                _logger.exception("Payment plan %s could not be processed", plan.id)
         return queued._dispatch()
+
+    def _run_plan(self, plan, now):
+        if not plan._check_done():
+            return self.env["account.payment.reminder.message"]
+        policy = plan.move_ids[:1]._get_payment_reminder_policy()
+        tz = plan.partner_id.tz or (policy and policy._get_fallback_tz()) or "UTC"
+        kind, line = plan._get_due_reminder(to_local(now, tz).date())
+        if not kind:
+            return self.env["account.payment.reminder.message"]
+        if kind == "plan_broken":
+            plan._break(line)
+        return self._queue_plan_message(plan, kind, line, policy)
 
     def _queue_plan_message(self, plan, kind, line=None, policy=None, trigger="cron"):
         """Queue (and render) one message of a payment plan on its channel,
@@ -189,23 +282,23 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not planned:
             return self.env["account.payment.reminder.message"]
         channel, recipient, address, reason = planned[0]
-        vals = self._prepare_message_vals(group, channel, recipient, address, reason, trigger=trigger)
-        suffix = line.id if line else "plan"
-        vals.update(
-            kind=kind,
-            plan_id=plan.id,
-            plan_line_id=line and line.id,
-            idempotency_key=f"{kind}:{plan.id}:{suffix}",
-            user_id=trigger == "manual" and self.env.user.id,
+        return self._queue(
+            [
+                Outgoing(
+                    group,
+                    channel,
+                    recipient,
+                    address,
+                    reason,
+                    kind=kind,
+                    trigger=trigger,
+                    plan=plan,
+                    plan_line=line,
+                    user=trigger == "manual" and self.env.user,
+                    key=f"{kind}:{plan.id}:{line.id if line else 'plan'}",
+                )
+            ]
         )
-        created = self._create_messages([vals])[0]
-        if not created:
-            return self.env["account.payment.reminder.message"]
-        created._render_contents()
-        if created.state == "failed":
-            created._log_in_chatter()
-            return created.browse()
-        return created
 
     def _queue_channels(self, failed, channels):
         """Fallback: queue the next channel that can reach the customer after
@@ -220,25 +313,27 @@ class AccountPaymentReminderRun(models.AbstractModel):
             moves=failed.move_ids,
             ref_dates=dict.fromkeys(failed.move_ids.ids, None),
             amount=failed.amount_due,
+            recipient_tz=failed.tz or "UTC",
         )
         planned = self._plan_channels(group, channels=channels, strategy="fallback")
         if not planned:
             return Message
         channel, recipient, address, reason = planned[0]
-        vals = self._prepare_message_vals(group, channel, recipient, address, reason, parent=failed)
-        vals.update(
-            idempotency_key=f"fallback:{failed.id}:{channel}",
-            kind=failed.kind,
-            plan_id=failed.plan_id.id,
-            plan_line_id=failed.plan_line_id.id,
-            trigger=failed.trigger,
-            user_id=failed.user_id.id,
+        return self._queue(
+            [
+                Outgoing(
+                    group,
+                    channel,
+                    recipient,
+                    address,
+                    reason,
+                    kind=failed.kind,
+                    trigger=failed.trigger,
+                    parent=failed,
+                    plan=failed.plan_id,
+                    plan_line=failed.plan_line_id,
+                    user=failed.user_id,
+                    key=f"fallback:{failed.id}:{channel}",
+                )
+            ]
         )
-        created = self._create_messages([vals])[0]
-        if not created:
-            return Message
-        created._render_contents()
-        if created.state == "failed":
-            created._log_in_chatter()
-            return Message
-        return created

@@ -91,8 +91,8 @@ class AccountPaymentReminderWhatsappTemplate(models.Model):
                 template.preview = template.body_text
                 continue
             message = self.env["account.payment.reminder.message"]._new_preview(move, "whatsapp")
-            values = message._get_param_values(template)
-            text = template._fill(values)
+            message.payment_link = message._get_preview_payment_link()
+            text = template._fill(message._get_param_values(template))
             suffix = message._get_whatsapp_button_suffix() if template.url_button else None
             template.preview = text + (f"\n[{_('View and pay')}: .../{suffix}]" if suffix else "")
 

@@ -9,3 +9,4 @@ from . import test_manual
 from . import test_plans
 from . import test_tour
 from . import test_reporting
+from . import test_pipeline

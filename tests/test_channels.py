@@ -66,7 +66,9 @@ class TestWhatsApp(ChannelCommon):
         self.assertEqual(len(message), 1, "no fallback for a temporary error")
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.failure_code, "130429")
-        self.assertIn("Retrying", message.failure_reason)
+        self.assertIn(
+            "tried again in 5 minutes, at 09:05 UTC (attempt 2 of 6)", message.failure_reason, "what and when"
+        )
         self.assertEqual(message.next_attempt_at, datetime(2026, 4, 7, 9, 5))
         self.run_at("2026-04-07 09:02")
         self.assertEqual(message.state, "queued", "not before its time")

@@ -1,6 +1,9 @@
 """The one HTTP call the provider clients make, with the network's failures
 turned into transient provider errors."""
 
+import logging
+from urllib.parse import urlsplit
+
 import requests
 
 from odoo.tools.translate import LazyTranslate
@@ -8,27 +11,56 @@ from odoo.tools.translate import LazyTranslate
 from ..exceptions import ReminderProviderError
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
+_logger = logging.getLogger(__name__)
 
 
 def call(provider, method, url, timeout, **kwargs):
     """``requests.request`` with a timeout; returns ``(response, JSON answer
-    or {})``. A timeout or a connection error raises a transient
-    ReminderProviderError naming ``provider``; HTTP errors are the caller's."""
+    or {})``. A timeout or a network failure raises a transient
+    ReminderProviderError that says in words what went wrong (the technical
+    detail goes to the log); HTTP errors are the caller's."""
+    host = urlsplit(url).hostname or url
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as error:
         raise ReminderProviderError(
-            _lt("%(provider)s did not answer in time.", provider=provider), code="timeout", transient=True
+            _lt("%(provider)s did not answer within %(seconds)s seconds.", provider=provider, seconds=timeout),
+            code="timeout",
+            transient=True,
         ) from error
     except requests.RequestException as error:
+        _logger.info("%s at %s could not be reached: %s", provider, host, error)
         raise ReminderProviderError(
-            _lt("%(provider)s could not be reached.", provider=provider),
-            detail=str(error),
-            code="connection",
-            transient=True,
+            _network_reason(error, provider, host), code="connection", transient=True
         ) from error
     try:
         answer = response.json()
     except ValueError:
         answer = {}
     return response, answer
+
+
+def _network_reason(error, provider, host):
+    """What a network failure means, in words."""
+    text = str(error).lower()
+    if isinstance(error, requests.exceptions.SSLError):
+        return _lt(
+            "The secure connection to %(provider)s (%(host)s) failed: check its address.", provider=provider, host=host
+        )
+    if "name or service not known" in text or "name resolution" in text or "nodename nor servname" in text:
+        return _lt(
+            "The address of %(provider)s (%(host)s) could not be found: check the gateway's URL.",
+            provider=provider,
+            host=host,
+        )
+    if "connection refused" in text:
+        return _lt(
+            "%(provider)s (%(host)s) refused the connection: the service is down or the URL is wrong.",
+            provider=provider,
+            host=host,
+        )
+    return _lt(
+        "%(provider)s (%(host)s) could not be reached: check the network and the gateway's URL.",
+        provider=provider,
+        host=host,
+    )

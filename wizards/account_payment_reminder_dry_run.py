@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
 
+from ..models.account_payment_reminder_level import CHANNELS
+
 SKIP_REASONS = [
     ("excluded", "Customer or invoice excluded"),
     ("plan", "In a payment plan"),
@@ -74,9 +76,12 @@ class AccountPaymentReminderDryRun(models.TransientModel):
         for channel, recipient, address, reason in group.planned:
             vals = dict(base, channel=channel, recipient=address or False, failure=reason or False)
             if address:
-                preview = Message._new_preview(group.moves, channel, group.level, recipient, address)
-                subject, _html, text = preview._preview_contents()
-                vals.update(subject=subject or False, text=text or False)
+                preview = Message._new_preview(group.moves, channel, group.level, recipient, address)._preview()
+                vals.update(
+                    subject=preview.get("subject") or False,
+                    text=preview.get("body") or False,
+                    failure=preview.get("failure_reason") or vals["failure"],
+                )
             lines.append(fields.Command.create(vals))
         return lines
 
@@ -93,7 +98,7 @@ class AccountPaymentReminderDryRunLine(models.TransientModel):
     level_id = fields.Many2one("account.payment.reminder.level")
     move_ids = fields.Many2many("account.move", "account_payment_reminder_dry_run_line_move_rel", string="Invoices")
     amount = fields.Monetary()
-    channel = fields.Selection([("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")])
+    channel = fields.Selection(CHANNELS)
     recipient = fields.Char()
     subject = fields.Char()
     text = fields.Text()

@@ -1,17 +1,12 @@
-import uuid
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
 
+from ..models.account_move import OPEN_INVOICE_DOMAIN
+from ..models.account_payment_reminder_level import CHANNELS
 from ..models.account_payment_reminder_run import ReminderGroup
+from ..models.account_payment_reminder_run_queue import Outgoing
 from ..models.sms_template import describe_encoding
-from ..tools.schedule import in_send_window, next_window_start, to_local
-
-OPEN_INVOICES = [
-    ("move_type", "=", "out_invoice"),
-    ("state", "=", "posted"),
-    ("payment_state", "in", ("not_paid", "partial")),
-]
 
 
 class AccountPaymentReminderSend(models.TransientModel):
@@ -26,7 +21,7 @@ class AccountPaymentReminderSend(models.TransientModel):
         "account_payment_reminder_send_move_rel",
         string="Invoices",
         default=lambda self: self._default_move_ids(),
-        domain=OPEN_INVOICES,
+        domain=OPEN_INVOICE_DOMAIN,
     )
     policy_id = fields.Many2one("account.payment.reminder.policy", compute="_compute_policy_id")
     level_id = fields.Many2one(
@@ -54,10 +49,10 @@ class AccountPaymentReminderSend(models.TransientModel):
         context = self.env.context
         Move = self.env["account.move"]
         if context.get("active_model") == "account.move":
-            return Move.browse(context.get("active_ids", [])).filtered_domain(OPEN_INVOICES)
+            return Move.browse(context.get("active_ids", [])).filtered_domain(OPEN_INVOICE_DOMAIN)
         if context.get("active_model") == "res.partner" and context.get("active_id"):
             customer = self.env["res.partner"].browse(context["active_id"]).commercial_partner_id
-            return Move.search(OPEN_INVOICES + [("commercial_partner_id", "=", customer.id)])
+            return Move.search(OPEN_INVOICE_DOMAIN + [("commercial_partner_id", "=", customer.id)])
         return Move
 
     @api.depends("move_ids")
@@ -97,7 +92,7 @@ class AccountPaymentReminderSend(models.TransientModel):
             )
 
     def _get_channels(self):
-        return [channel for channel in ("whatsapp", "sms", "email") if self[f"use_{channel}"]]
+        return [channel for channel, _label in CHANNELS if self[f"use_{channel}"]]
 
     def _prepare_line_vals(self):
         """One preview per customer and channel."""
@@ -138,19 +133,21 @@ class AccountPaymentReminderSend(models.TransientModel):
             "blocked_reason": blocked or False,
             "to_send": not blocked,
         }
-        policy = group.policy
-        if policy:
-            weekdays = policy._get_window_weekdays()
-            local = to_local(now, group.recipient_tz)
-            if not in_send_window(local, policy.window_start, policy.window_end, weekdays):
-                vals["outside_window"] = True
-                vals["next_window_at"] = next_window_start(
-                    now, group.recipient_tz, policy.window_start, policy.window_end, weekdays
-                )
+        if group.policy:
+            is_open, opens_at = group.policy._check_send_window(now, group.recipient_tz)
+            if not is_open:
+                vals.update(outside_window=True, next_window_at=opens_at)
         if address:
-            preview = Message._new_preview(group.moves, channel, self.level_id, recipient, address)
-            subject, html, text = preview._preview_contents()
-            vals.update(subject=subject, body_html=html, body=text)
+            preview = Message._new_preview(group.moves, channel, self.level_id, recipient, address)._preview()
+            if preview.get("failure_reason"):
+                vals.update(blocked_reason=preview["failure_reason"], to_send=False)
+            vals.update(
+                subject=preview.get("subject") or False,
+                body_html=preview.get("body_html") or False,
+                body=preview.get("body") or False,
+                rendered_subject=preview.get("subject") or False,
+                rendered_html=preview.get("body_html") or False,
+            )
         return vals
 
     # === ACTIONS === #
@@ -173,10 +170,12 @@ class AccountPaymentReminderSend(models.TransientModel):
             }
         messages = self._send_lines(lines)
         sent = messages.filtered(lambda m: m.state in ("sent", "delivered", "read"))
-        failed = messages - sent
+        failed = messages.filtered(lambda m: m.state == "failed")
         note = _("%(sent)s reminder(s) sent.", sent=len(sent))
         if failed:
             note += " " + _("%(failed)s failed: see the history.", failed=len(failed))
+        if messages - sent - failed:
+            note += " " + _("%(count)s will be tried again shortly.", count=len(messages - sent - failed))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -188,64 +187,52 @@ class AccountPaymentReminderSend(models.TransientModel):
         }
 
     def _send_lines(self, lines):
-        """Queue, render and send the chosen previews, exactly as the scheduler
-        does, then move the invoices to the level."""
+        """Queue and send the chosen previews through the scheduler's pipeline:
+        the same rendering (what was previewed is what goes), the invoices move
+        to the level and its activity is scheduled. Sending the same wizard
+        twice (a double click, a retried request) sends once."""
         # sudo: the history is written by code only; the user's right on the invoices is checked by the caller
         Run = self.env["account.payment.reminder.run"].sudo()
-        Message = self.env["account.payment.reminder.message"].sudo()
-        messages = Message
+        level = self.level_id.sudo()
+        outgoing = []
         for line in lines:
             moves = line.move_ids.sudo()
             policy = moves[:1]._get_payment_reminder_policy() or self.policy_id.sudo()
             group = ReminderGroup(
                 policy=policy,
-                level=self.level_id.sudo(),
+                level=level,
                 partner=line.partner_id.sudo(),
                 moves=moves,
                 amount=sum(moves.mapped("amount_residual_signed")),
                 recipient_tz=line.recipient_partner_id.tz or line.partner_id.tz or policy._get_fallback_tz(),
             )
-            vals = Run._prepare_message_vals(
-                group, line.channel, line.recipient_partner_id.sudo(), line.recipient, None, trigger="manual"
-            )
-            vals.update(idempotency_key=f"manual:{uuid.uuid4().hex}", user_id=self.env.user.id)
-            message = Message.create(vals)
-            if line.channel == "email":
-                message.write(
-                    {
-                        "subject": line.subject,
-                        "body_html": line.body_html,
-                        "body": line.body,
-                        "lang": line.recipient_partner_id.lang,
-                        "email_from": message.level_id.mail_template_id._render_field("email_from", message.ids).get(
-                            message.id
-                        ),
-                    }
-                )
-            else:
-                message._render_contents()
-            messages |= message
-        messages._dispatch()
-        self._mark_invoices(lines.move_ids.sudo())
-        return messages
-
-    def _mark_invoices(self, moves):
-        """A manual reminder counts as the level for the scheduler: it will not
-        send that level (or a lower one) again."""
-        level = self.level_id.sudo()
-        now = fields.Datetime.now()
-        for move in moves:
-            current = move.payment_reminder_level_id
-            vals = {"payment_reminder_last_date": now}
-            if level.policy_id == move._get_payment_reminder_policy() and (
-                not current or (current.sequence, current.id) < (level.sequence, level.id)
+            edited = {}
+            if line.channel == "email" and (line.subject, line.body_html) != (
+                line.rendered_subject,
+                line.rendered_html,
             ):
-                open_lines = move._get_payment_reminder_open_lines()
-                vals.update(
-                    payment_reminder_level_id=level.id,
-                    payment_reminder_ref_date=min(open_lines.mapped("date_maturity"), default=move.invoice_date_due),
+                edited = {
+                    "subject": line.subject,
+                    "body_html": line.body_html,
+                    "body": html2plaintext(line.body_html or ""),
+                }
+            outgoing.append(
+                Outgoing(
+                    group,
+                    line.channel,
+                    line.recipient_partner_id.sudo(),
+                    line.recipient,
+                    trigger="manual",
+                    user=self.env.user,
+                    key=f"manual:{self.id}:{line.partner_id.id}:{line.channel}:{level.id}",
+                    contents=edited,
                 )
-            move.write(vals)
+            )
+        messages = Run._queue(outgoing)
+        messages._dispatch()
+        return Run.env["account.payment.reminder.message"].search(
+            [("idempotency_key", "in", [item.key for item in outgoing])]
+        )
 
 
 class AccountPaymentReminderSendLine(models.TransientModel):
@@ -257,13 +244,15 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     partner_id = fields.Many2one("res.partner", "Customer")
     recipient_partner_id = fields.Many2one("res.partner", "Contact")
     move_ids = fields.Many2many("account.move", "account_payment_reminder_send_line_move_rel", string="Invoices")
-    channel = fields.Selection([("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")], required=True)
+    channel = fields.Selection(CHANNELS, required=True)
     recipient = fields.Char()
     blocked_reason = fields.Char("Blocked")
     outside_window = fields.Boolean("Outside Hours")
     next_window_at = fields.Datetime("Next Send Window")
     subject = fields.Char()
     body_html = fields.Html("E-mail", sanitize_style=True)
+    rendered_subject = fields.Char(help="The subject as rendered, to tell the accountant's edits apart.")
+    rendered_html = fields.Html(sanitize_style=True, help="The e-mail as rendered.")
     body = fields.Text("Text")
     encoding_info = fields.Char("Segments", compute="_compute_encoding_info")
 
