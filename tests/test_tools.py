@@ -2,6 +2,7 @@ from odoo.tests import BaseCase, tagged
 
 from ..tools.keywords import classify
 from ..tools.phone import messaging_number
+from ..tools.plans import split_amount
 from ..tools.signatures import twilio_signature, verify_meta_signature, verify_twilio_signature
 from ..tools.sms import first_non_gsm_char, segment_info, to_gsm
 
@@ -108,3 +109,32 @@ class TestPhonesAndKeywords(BaseCase):
             self.assertEqual(classify(word), "start", word)
         for text in ("Please stop sending me this", "I have paid", "", None):
             self.assertIsNone(classify(text), text)
+
+
+@tagged("post_install", "-at_install")
+class TestPlanSplit(BaseCase):
+    def test_remainder_spread_cent_by_cent(self):
+        shares = split_amount(100.0, 7, 0.01)
+        self.assertEqual(shares, [14.29, 14.29, 14.29, 14.29, 14.28, 14.28, 14.28])
+        self.assertAlmostEqual(sum(shares), 100.0, places=6)
+        self.assertEqual(split_amount(10.0, 6, 0.01), [1.67, 1.67, 1.67, 1.67, 1.66, 1.66])
+        self.assertEqual(split_amount(900.0, 3, 0.01), [300.0, 300.0, 300.0])
+        self.assertEqual(split_amount(0.07, 7, 0.01), [0.01] * 7)
+        self.assertEqual(split_amount(0.25, 2, 0.05), [0.15, 0.1])
+
+    def test_zero_and_three_decimal_currencies(self):
+        self.assertEqual(split_amount(1000.0, 3, 1.0), [334.0, 333.0, 333.0])
+        self.assertEqual(split_amount(100000.0, 7, 1.0), [14286.0] * 5 + [14285.0] * 2)
+        self.assertEqual(split_amount(100.0, 3, 0.001), [33.334, 33.333, 33.333])
+        self.assertEqual(split_amount(1.0, 7, 0.001), [0.143] * 6 + [0.142])
+
+    def test_never_a_zero_instalment(self):
+        for total, count, rounding in (
+            (0.06, 7, 0.01),
+            (2.0, 3, 1.0),
+            (0.0, 1, 0.01),
+            (-10.0, 2, 0.01),
+            (10.0, 0, 0.01),
+        ):
+            with self.subTest(total=total, count=count), self.assertRaises(ValueError):
+                split_amount(total, count, rounding)

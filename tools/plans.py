@@ -1,5 +1,7 @@
 """Instalment arithmetic for payment plans, plain Python."""
 
+from decimal import Decimal
+
 from dateutil.relativedelta import relativedelta
 
 FREQUENCIES = {
@@ -9,16 +11,28 @@ FREQUENCIES = {
 }
 
 
-def split_amount(total, count, round_amount):
-    """Split ``total`` into ``count`` instalments rounded with ``round_amount``
-    (the currency's rounding); the last one takes the remainder, so that they
-    add up exactly to the total."""
-    if count < 1:
-        raise ValueError("A plan needs at least one instalment.")
-    share = round_amount(total / count)
-    shares = [share] * (count - 1)
-    shares.append(round_amount(total - sum(shares)))
-    return shares
+def _digits(rounding):
+    """Decimal places of a currency rounding: 0.01 -> 2, 0.001 -> 3, 1.0 -> 0."""
+    return max(0, -Decimal(repr(rounding)).normalize().as_tuple().exponent)
+
+
+def split_amount(total, count, rounding):
+    """Split ``total`` into ``count`` instalments in units of ``rounding`` (the
+    currency's rounding, 0.01 or 1.0 or 0.001). The rounding remainder is spread
+    over the first instalments, one unit each, so that they add up exactly to
+    the total and differ by one unit at most: 100.00 in 7 is 14.29 x4 and
+    14.28 x3. Raises ValueError when there is not at least one unit for each
+    instalment (never a zero instalment)."""
+    if not can_split(total, count, rounding):
+        raise ValueError(f"{total} cannot be split into {count} instalments of at least {rounding}.")
+    share, remainder = divmod(round(total / rounding), count)
+    digits = _digits(rounding)
+    return [round((share + (index < remainder)) * rounding, digits) for index in range(count)]
+
+
+def can_split(total, count, rounding):
+    """Whether ``split_amount`` gives each of ``count`` instalments at least one unit."""
+    return count >= 1 and round(total / rounding) >= count
 
 
 def instalment_dates(first, count, frequency):

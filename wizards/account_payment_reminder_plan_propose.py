@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools.plans import instalment_dates, split_amount
+from ..tools.plans import can_split, instalment_dates, split_amount
 
 
 class AccountPaymentReminderPlanPropose(models.TransientModel):
@@ -39,6 +39,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
         readonly=False,
     )
     lines_total = fields.Monetary("Planned", compute="_compute_lines_total")
+    split_warning = fields.Char(compute="_compute_split_warning")
     channel = fields.Selection(
         [("email", "E-mail"), ("sms", "SMS"), ("whatsapp", "WhatsApp")], default="email", required=True
     )
@@ -77,8 +78,11 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
             count = max(wizard.instalment_count, 1)
             frequency = "monthly" if wizard.frequency == "custom" else wizard.frequency
             first = wizard.first_date or fields.Date.context_today(wizard)
-            amounts = split_amount(wizard.amount_due, count, wizard.currency_id.round)
-            dates = instalment_dates(first, count, frequency)
+            try:
+                amounts = split_amount(wizard.amount_due, count, wizard.currency_id.rounding)
+            except ValueError:
+                amounts = []  # too little to split: _compute_split_warning says so
+            dates = instalment_dates(first, len(amounts), frequency)
             wizard.line_ids = [fields.Command.clear()] + [
                 fields.Command.create({"date": date, "amount": amount})
                 for date, amount in zip(dates, amounts, strict=True)
@@ -89,6 +93,22 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
         for wizard in self:
             wizard.lines_total = sum(wizard.line_ids.mapped("amount"))
 
+    @api.depends("amount_due", "instalment_count", "currency_id", "frequency")
+    def _compute_split_warning(self):
+        for wizard in self:
+            wizard.split_warning = False
+            if wizard.frequency == "custom" or not wizard.move_ids or not wizard.currency_id:
+                continue
+            count = max(wizard.instalment_count, 1)
+            if not can_split(wizard.amount_due, count, wizard.currency_id.rounding):
+                wizard.split_warning = _(
+                    "%(amount)s cannot be split into %(count)s instalments of at least %(unit)s: choose fewer "
+                    "instalments.",
+                    amount=wizard.currency_id.format(wizard.amount_due),
+                    count=count,
+                    unit=wizard.currency_id.format(wizard.currency_id.rounding),
+                )
+
     def _check_proposal(self):
         self.ensure_one()
         if not self.move_ids:
@@ -97,7 +117,11 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
             raise UserError(_("A payment plan covers the invoices of one customer."))
         if len(self.move_ids.currency_id) > 1:
             raise UserError(_("A payment plan covers invoices in one currency."))
-        if not self.line_ids or any(line.amount <= 0 for line in self.line_ids):
+        if self.split_warning:
+            raise UserError(self.split_warning)
+        if not self.line_ids:
+            raise UserError(_("A payment plan needs at least one instalment."))
+        if any(self.currency_id.compare_amounts(line.amount, 0.0) <= 0 for line in self.line_ids):
             raise UserError(_("Every instalment needs a positive amount."))
         if self.currency_id.compare_amounts(self.lines_total, self.amount_due):
             raise UserError(
