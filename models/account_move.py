@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 
+from ..tools.plans import allocate_payments
 from ..tools.schedule import level_candidates
 
 OPEN_INVOICE_DOMAIN = [
@@ -173,3 +174,51 @@ class AccountMove(models.Model):
         action["domain"] = [("move_ids", "in", self.ids)]
         action["context"] = {"create": False}
         return action
+
+    def _get_payment_reminder_open_amount(self):
+        """{invoice id: what is still open on it as Odoo shows it}, in invoice currency.
+
+        Odoo 18 registers a payment on a journal without outstanding account
+        without any journal entry: the invoice turns "In Payment" while
+        ``amount_residual`` does not move. This is the residual minus those
+        payments (in process, or paid when nothing else is reconciled on the
+        invoice, like ``_compute_payment_state``), each spread over its
+        invoices oldest due first. A payment that has its journal entry is in
+        the residual already and is not counted again."""
+        residual_lines = "line_ids.matched_debit_ids", "line_ids.matched_credit_ids"
+
+        def pays(payment, invoice):
+            if payment.state not in ("in_process", "paid"):
+                return False
+            if (payment.payment_type == "inbound") != invoice.is_inbound():
+                return False
+            # a paid payment beside a reconciliation is the bank statement's money, already in the residual
+            return payment.state == "in_process" or not any(invoice.mapped(name) for name in residual_lines)
+
+        # every invoice that shares a payment with these, so that the result does not depend on the batch
+        invoices, payments = self, self.env["account.payment"]
+        while True:
+            new_payments = invoices.matched_payment_ids.filtered(lambda p: not p.move_id) - payments
+            if not new_payments:
+                break
+            payments |= new_payments
+            invoices |= new_payments.invoice_ids
+        open_amounts = {invoice: max(invoice.amount_residual, 0.0) for invoice in invoices}
+        allocation = []
+        for payment in payments.sorted(lambda p: (p.date, p.id)):
+            targets = payment.invoice_ids.filtered(lambda m, p=payment: m in open_amounts and pays(p, m))
+            rates = [
+                (
+                    invoice,
+                    payment.currency_id._get_conversion_rate(
+                        payment.currency_id, invoice.currency_id, invoice.company_id, payment.date
+                    ),
+                )
+                for invoice in targets.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+            ]
+            allocation.append((payment.amount, rates))
+        covered = allocate_payments(open_amounts, allocation)
+        return {
+            invoice.id: invoice.currency_id.round(max(open_amounts[invoice] - covered[invoice], 0.0))
+            for invoice in self
+        }

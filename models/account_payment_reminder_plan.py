@@ -61,12 +61,21 @@ class AccountPaymentReminderPlan(models.Model):
         for plan in self:
             plan.name = _("Payment plan %(customer)s", customer=plan.partner_id.name or "")
 
-    @api.depends("line_ids.amount", "move_ids.amount_residual", "residual_at_start")
+    @api.depends(
+        "line_ids.amount",
+        "residual_at_start",
+        "move_ids.amount_residual",
+        "move_ids.payment_state",
+        "move_ids.matched_payment_ids.state",
+        "move_ids.matched_payment_ids.move_id",
+        "move_ids.matched_payment_ids.amount",
+    )
     def _compute_amounts(self):
+        open_amounts = self.move_ids._origin._get_payment_reminder_open_amount()
         for plan in self:
             plan.amount_total = sum(plan.line_ids.mapped("amount"))
-            residual = sum(plan.move_ids.mapped("amount_residual"))
-            plan.amount_paid = max(0.0, plan.residual_at_start - residual) if plan.residual_at_start else 0.0
+            left = sum(open_amounts[move.id] for move in plan.move_ids._origin)
+            plan.amount_paid = max(0.0, plan.residual_at_start - left) if plan.residual_at_start else 0.0
 
     @api.depends("line_ids.state", "line_ids.date")
     def _compute_next_line(self):
@@ -96,7 +105,8 @@ class AccountPaymentReminderPlan(models.Model):
             )
             if moves and not vals.get("currency_id"):
                 vals["currency_id"] = moves[:1].currency_id.id
-            vals.setdefault("residual_at_start", sum(moves.mapped("amount_residual")))
+            if "residual_at_start" not in vals:
+                vals["residual_at_start"] = sum(moves._get_payment_reminder_open_amount().values())
         plans = super().create(vals_list)
         for plan in plans:
             plan._check_moves()

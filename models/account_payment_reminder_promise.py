@@ -51,7 +51,14 @@ class AccountPaymentReminderPromise(models.Model):
             if promise.amount < 0 or promise.grace_days < 0:
                 raise ValidationError(_("A promise cannot have a negative amount or grace period."))
 
-    @api.depends("move_ids.amount_residual", "residual_at_promise")
+    @api.depends(
+        "residual_at_promise",
+        "move_ids.amount_residual",
+        "move_ids.payment_state",
+        "move_ids.matched_payment_ids.state",
+        "move_ids.matched_payment_ids.move_id",
+        "move_ids.matched_payment_ids.amount",
+    )
     def _compute_amount_received(self):
         for promise in self:
             promise.amount_received = max(0.0, promise.residual_at_promise - promise._get_residual())
@@ -92,14 +99,22 @@ class AccountPaymentReminderPromise(models.Model):
                 ("company_id", "=", self.company_id.id),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),
+                "|",
                 ("payment_state", "in", ("not_paid", "partial")),
+                # in payment (or paid, without the accountant module) while the residual has not moved yet:
+                # a payment without journal entry, maybe of part of the invoice
+                "&",
+                ("payment_state", "in", ("in_payment", "paid")),
+                ("amount_residual", ">", 0),
             ]
         )
 
     def _get_residual(self):
+        """What is still open on the promise's invoices, as Odoo shows it:
+        payments registered without a journal entry count as received."""
         self.ensure_one()
-        moves = self.move_ids or self._get_moves()
-        return sum(moves.filtered(lambda m: m.currency_id == self.currency_id).mapped("amount_residual"))
+        moves = (self.move_ids or self._get_moves())._origin.filtered(lambda m: m.currency_id == self.currency_id)
+        return sum(moves._get_payment_reminder_open_amount().values())
 
     def action_cancel(self):
         self.write({"state": "cancelled"})

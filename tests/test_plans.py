@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
@@ -7,8 +8,24 @@ from ..tools.plans import instalment_dates, split_amount
 from .common import PaymentReminderCommon
 
 
-@tagged("post_install", "-at_install")
-class TestPaymentPlans(PaymentReminderCommon):
+class PlanCommon(PaymentReminderCommon):
+    """Payment plans and promises, with the two ways Odoo 18 books a payment
+    registered on an invoice: on a bank journal with an outstanding account
+    (a journal entry reconciled with the invoice: the residual drops), and on
+    one without (no journal entry: the invoice turns "In Payment", or "Paid"
+    without the accountant module, while its residual does not move until the
+    bank statement is reconciled)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the test company's bank journal has an outstanding receipts account on its first method line
+        cls.bank_booked = cls.company_data["default_journal_bank"]
+        cls.bank_unbooked = cls.env["account.journal"].create(
+            {"name": "Bank without outstanding account", "type": "bank", "code": "BNKNO"}
+        )
+        cls.bank_unbooked.inbound_payment_method_line_ids.payment_account_id = False
+
     def propose(self, invoices, count=3, first=date(2026, 4, 10), frequency="monthly", today="2026-04-05"):
         with self.frozen(today):
             form = Form(
@@ -27,6 +44,45 @@ class TestPaymentPlans(PaymentReminderCommon):
             action = form.save().action_create_plan()
         return self.env["account.payment.reminder.plan"].browse(action["res_id"])
 
+    def register(self, invoices, amount, when, journal):
+        """The invoice's Register Payment button, on ``journal``: one payment for all ``invoices``."""
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create(
+                {
+                    "journal_id": journal.id,
+                    "amount": amount,
+                    "payment_date": when,
+                    "group_payment": True,
+                    "payment_difference_handling": "open",
+                }
+            )
+        )
+        payment = wizard._create_payments()
+        self.assertEqual(bool(payment.move_id), journal == self.bank_booked, "the configuration under test")
+        return payment
+
+    def bank_statement(self, invoice, amount, when):
+        """A bank statement line matched with the invoice (the bank reconciliation)."""
+        st_line = self.env["account.bank.statement.line"].create(
+            {
+                "journal_id": self.bank_unbooked.id,
+                "partner_id": invoice.partner_id.id,
+                "payment_ref": invoice.name,
+                "amount": amount,
+                "date": when,
+            }
+        )
+        _liquidity, suspense, _other = st_line.with_context(skip_account_move_synchronization=True)._seek_for_lines()
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        suspense.account_id = receivable.account_id
+        (suspense + receivable).reconcile()
+        return st_line
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentPlans(PlanCommon):
     def test_split_in_a_zero_decimal_and_a_three_decimal_currency(self):
         jpy = self.setup_other_currency("JPY", rounding=1.0)
         kwd = self.setup_other_currency("KWD", rounding=0.001)
@@ -113,7 +169,7 @@ class TestPaymentPlans(PaymentReminderCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestPromises(PaymentReminderCommon):
+class TestPromises(PlanCommon):
     def promise(self, invoices, day, amount=0.0):
         return self.env["account.payment.reminder.promise"].create(
             {
@@ -210,3 +266,148 @@ class TestDryRun(PaymentReminderCommon):
         self.assertEqual(str(lines["Busy"].next_time), "2026-04-10 09:00:00")
         self.assertEqual(lines["Promised"].skip_reason, "promise")
         self.assertFalse(self.Message.search([("partner_id", "=", ready.id)]), "a dry run sends nothing")
+
+
+@tagged("post_install", "-at_install")
+class TestPaidIsPaid(PlanCommon):
+    """Plans, promises and the ladder count a payment as Odoo shows it on the
+    invoice, with and without outstanding accounts, and never twice."""
+
+    def kinds(self, invoice):
+        return self.messages_for(invoice).mapped("kind")
+
+    def _first_instalment_paid(self, journal):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        plan = self.agree(invoice, count=3)
+        self.register(invoice, 300.0, date(2026, 4, 9), journal)
+        with self.frozen("2026-04-11"):
+            self.assertEqual(plan.amount_paid, 300.0)
+            self.assertEqual(plan.line_ids.mapped("amount_paid"), [300.0, 0.0, 0.0])
+            self.assertEqual(plan.line_ids.mapped("state"), ["paid", "pending", "pending"])
+            self.assertEqual(plan.next_line_id, plan.line_ids[1])
+        # the grace days of the first instalment are over: a plan with an unpaid first instalment breaks here
+        self.run_at("2026-04-11 09:00")
+        self.run_at("2026-04-14 09:00")
+        self.assertEqual(plan.state, "active")
+        self.assertNotIn("plan_after", self.kinds(invoice), "the customer is not told the paid instalment is late")
+        self.assertNotIn("plan_broken", self.kinds(invoice))
+        self.run_at("2026-05-07 09:00")
+        self.assertEqual(self.messages_for(invoice)[-1].plan_line_id, plan.line_ids[1], "the next one is announced")
+        return invoice, plan
+
+    def test_instalment_paid_with_a_journal_entry(self):
+        invoice, _plan = self._first_instalment_paid(self.bank_booked)
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 600.0))
+
+    def test_instalment_paid_without_a_journal_entry(self):
+        invoice, plan = self._first_instalment_paid(self.bank_unbooked)
+        # Odoo shows the invoice in payment (paid, without the accountant module); its residual has not moved
+        self.assertIn(invoice.payment_state, ("in_payment", "paid"))
+        self.assertEqual(invoice.amount_residual, 900.0)
+        self.assertEqual(invoice._get_payment_reminder_open_amount(), {invoice.id: 600.0})
+
+    def test_bank_reconciliation_later_does_not_count_the_payment_twice(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        plan = self.agree(invoice, count=3)
+        payment = self.register(invoice, 300.0, date(2026, 4, 9), self.bank_unbooked)
+        self.assertEqual(plan.amount_paid, 300.0)
+        # the money reaches the bank: the statement line is matched with the invoice and Odoo marks the
+        # payment without journal entry as paid (what Odoo 18's bank reconciliation does)
+        self.bank_statement(invoice, 300.0, date(2026, 4, 12))
+        payment.action_validate()
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 600.0))
+        self.assertEqual(invoice._get_payment_reminder_open_amount(), {invoice.id: 600.0})
+        self.assertEqual(plan.amount_paid, 300.0)
+        with self.frozen("2026-04-13"):
+            self.assertEqual(plan.line_ids.mapped("state"), ["paid", "pending", "pending"])
+        # and when the statement settles all of it, the invoice is paid and so is the plan
+        self.register(invoice, 600.0, date(2026, 5, 9), self.bank_unbooked)
+        self.bank_statement(invoice, 600.0, date(2026, 5, 10))
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(plan.amount_paid, 900.0)
+        self.run_at("2026-05-11 09:00")
+        self.assertEqual(plan.state, "done")
+
+    def test_a_payment_of_several_invoices_is_counted_once(self):
+        older = self.create_invoice(due=date(2026, 3, 20), amount=500.0)
+        newer = self.create_invoice(due=date(2026, 3, 31), amount=400.0)
+        plan = self.agree(older | newer, count=3)
+        self.register(older | newer, 600.0, date(2026, 4, 9), self.bank_unbooked)
+        self.assertEqual(
+            (older | newer)._get_payment_reminder_open_amount(), {older.id: 0.0, newer.id: 300.0}, "older first"
+        )
+        self.assertEqual(newer._get_payment_reminder_open_amount(), {newer.id: 300.0}, "whatever the batch")
+        self.assertEqual(plan.amount_paid, 600.0)
+        with self.frozen("2026-05-11"):
+            self.assertEqual(plan.line_ids.mapped("state"), ["paid", "paid", "pending"])
+        self.run_at("2026-05-11 09:00")
+        self.assertEqual(plan.state, "active", "the last instalment is still to pay")
+
+    def test_paid_in_full_without_a_journal_entry_completes_the_plan(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=600.0)
+        plan = self.agree(invoice, count=2)
+        self.register(invoice, 600.0, date(2026, 4, 8), self.bank_unbooked)
+        self.run_at("2026-04-09 09:00")
+        self.assertEqual(plan.state, "done")
+        self.assertEqual(plan.line_ids.mapped("state"), ["paid", "paid"])
+
+    def _ladder(self, journal):
+        """Three customers, overdue since 03-31: nothing paid, paid in full, paid in part."""
+        invoices = [
+            self.create_invoice(partner=self.customer.copy({"name": name}), due=date(2026, 3, 31), amount=900.0)
+            for name in ("Nothing paid", "Paid in full", "Paid in part")
+        ]
+        self.register(invoices[1], 900.0, date(2026, 4, 2), journal)
+        self.register(invoices[2], 300.0, date(2026, 4, 2), journal)
+        self.run_at("2026-04-07 09:00")
+        return [self.messages_for(invoice).level_id for invoice in invoices], invoices
+
+    def test_ladder_with_journal_entries(self):
+        levels, invoices = self._ladder(self.bank_booked)
+        self.assertEqual(levels, [self.level_overdue, self.level_overdue.browse(), self.level_overdue])
+        self.assertEqual(invoices[2].payment_state, "partial")
+        self.assertIn("600.00", self.messages_for(invoices[2]).body_html)
+
+    def test_ladder_without_journal_entries(self):
+        levels, invoices = self._ladder(self.bank_unbooked)
+        # Odoo shows both paid invoices in payment (or paid): the ladder treats them as paid
+        self.assertEqual([invoice.payment_state in ("in_payment", "paid") for invoice in invoices], [False, True, True])
+        self.assertEqual(levels, [self.level_overdue, self.level_overdue.browse(), self.level_overdue.browse()])
+
+    def _promise(self, journal, paid):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=500.0)
+        with self.frozen("2026-04-01 09:00"):
+            promise = self.env["account.payment.reminder.promise"].create(
+                {"partner_id": self.customer.id, "move_ids": [Command.set(invoice.ids)], "date": date(2026, 4, 10)}
+            )
+        self.register(invoice, paid, date(2026, 4, 9), journal)
+        self.run_at("2026-04-13 09:00")
+        return promise
+
+    def test_promise_kept_with_and_without_journal_entries(self):
+        for journal in (self.bank_booked, self.bank_unbooked):
+            with self.subTest(journal=journal.name):
+                promise = self._promise(journal, 500.0)
+                self.assertEqual(promise.amount_received, 500.0)
+                self.assertEqual(promise.state, "kept")
+
+    def test_promise_broken_with_and_without_journal_entries(self):
+        for journal in (self.bank_booked, self.bank_unbooked):
+            with self.subTest(journal=journal.name):
+                promise = self._promise(journal, 100.0)
+                self.assertEqual(promise.amount_received, 100.0)
+                self.assertEqual(promise.state, "broken")
+
+    def test_promise_for_the_whole_customer_counts_payments_without_journal_entry(self):
+        first = self.create_invoice(due=date(2026, 3, 31), amount=300.0)
+        second = self.create_invoice(due=date(2026, 3, 20), amount=200.0)
+        with self.frozen("2026-04-01 09:00"):
+            promise = self.env["account.payment.reminder.promise"].create(
+                {"partner_id": self.customer.id, "date": date(2026, 4, 10)}
+            )
+        self.assertEqual(promise.amount, 500.0)
+        self.register(first, 100.0, date(2026, 4, 9), self.bank_unbooked)
+        self.register(second, 200.0, date(2026, 4, 9), self.bank_unbooked)
+        self.assertEqual(promise.amount_received, 300.0)
+        self.run_at("2026-04-13 09:00")
+        self.assertEqual(promise.state, "broken")

@@ -2,7 +2,7 @@ from odoo.tests import BaseCase, tagged
 
 from ..tools.keywords import classify
 from ..tools.phone import messaging_number
-from ..tools.plans import split_amount
+from ..tools.plans import allocate_payments, split_amount
 from ..tools.signatures import twilio_signature, verify_meta_signature, verify_twilio_signature
 from ..tools.sms import first_non_gsm_char, segment_info, to_gsm
 
@@ -138,3 +138,15 @@ class TestPlanSplit(BaseCase):
         ):
             with self.subTest(total=total, count=count), self.assertRaises(ValueError):
                 split_amount(total, count, rounding)
+
+    def test_a_payment_of_several_invoices_counts_once(self):
+        # 700 paid on two invoices of 500 and 400: 500 on the older, 200 on the other, never 700 on each
+        covered = allocate_payments({"old": 500.0, "new": 400.0}, [(700.0, [("old", 1.0), ("new", 1.0)])])
+        self.assertEqual(covered, {"old": 500.0, "new": 200.0})
+        # a second payment takes what the first left open; what is more than due is not counted
+        covered = allocate_payments(
+            {"old": 500.0, "new": 400.0}, [(300.0, [("old", 1.0)]), (900.0, [("old", 1.0), ("new", 1.0)])]
+        )
+        self.assertEqual(covered, {"old": 500.0, "new": 400.0})
+        # in the invoice's currency: 100 USD paid on an invoice in EUR at 0.5 EUR per USD
+        self.assertEqual(allocate_payments({"eur": 80.0}, [(100.0, [("eur", 0.5)])]), {"eur": 50.0})

@@ -41,3 +41,28 @@ def instalment_dates(first, count, frequency):
     29 February, 31 March)."""
     step = FREQUENCIES[frequency]
     return [first + step * index for index in range(count)]
+
+
+def allocate_payments(open_amounts, payments):
+    """Spread payments that are known but not yet booked over their invoices.
+
+    ``open_amounts``: {invoice: amount still open on it (invoice currency)}.
+    ``payments``: [(amount, [(invoice, rate), ...])] in the order they are
+    applied, each payment's invoices in the order it pays them (oldest due
+    first), ``rate`` converting the payment's currency into the invoice's.
+    A payment covers its invoices one after the other, never more than what is
+    still open on each, so a payment of several invoices is not counted fully
+    on each of them. Returns {invoice: amount covered}, in invoice currency."""
+    left = dict(open_amounts)
+    covered = dict.fromkeys(open_amounts, 0.0)
+    for amount, invoices in payments:
+        for invoice, rate in invoices:
+            if amount <= 0:
+                break
+            if left.get(invoice, 0.0) <= 0:
+                continue
+            share = min(left[invoice], amount * rate)
+            covered[invoice] += share
+            left[invoice] -= share
+            amount -= share / rate
+    return covered

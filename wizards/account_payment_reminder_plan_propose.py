@@ -68,7 +68,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
             moves = wizard.move_ids
             wizard.partner_id = moves.commercial_partner_id[:1]
             wizard.currency_id = moves.currency_id[:1] or self.env.company.currency_id
-            wizard.amount_due = sum(moves.mapped("amount_residual"))
+            wizard.amount_due = sum(moves._origin._get_payment_reminder_open_amount().values())
 
     @api.depends("move_ids", "instalment_count", "first_date", "frequency")
     def _compute_line_ids(self):
