@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 
 class AccountPaymentReminderPlan(models.Model):
@@ -83,7 +83,7 @@ class AccountPaymentReminderPlan(models.Model):
             plan.next_line_id = plan.line_ids.filtered(lambda line: line.state != "paid").sorted("date")[:1]
             plan.next_date = plan.next_line_id.date
 
-    @api.constrains("line_ids", "amount_total", "residual_at_start")
+    @api.constrains("line_ids", "amount_total", "residual_at_start", "move_ids")
     def _check_total(self):
         for plan in self:
             if plan.residual_at_start and plan.currency_id.compare_amounts(plan.amount_total, plan.residual_at_start):
@@ -92,6 +92,39 @@ class AccountPaymentReminderPlan(models.Model):
                         "The instalments add up to %(total)s but %(due)s is due.",
                         total=plan.currency_id.format(plan.amount_total),
                         due=plan.currency_id.format(plan.residual_at_start),
+                    )
+                )
+
+    @api.constrains("move_ids", "partner_id", "currency_id", "state")
+    def _check_moves(self):
+        for plan in self:
+            moves = plan.move_ids
+            if not moves:
+                raise ValidationError(_("A payment plan needs at least one open invoice."))
+            if any(move.move_type != "out_invoice" for move in moves):
+                raise ValidationError(_("A payment plan covers customer invoices only."))
+            if moves.currency_id != plan.currency_id:
+                raise ValidationError(
+                    _(
+                        "All invoices of a payment plan must be in the plan's currency (%(currency)s).",
+                        currency=plan.currency_id.name,
+                    )
+                )
+            if moves.commercial_partner_id != plan.partner_id:
+                raise ValidationError(
+                    _(
+                        "All invoices of a payment plan must belong to its customer, %(customer)s.",
+                        customer=plan.partner_id.display_name,
+                    )
+                )
+            if plan.state != "active":
+                continue
+            others = self.search([("id", "!=", plan.id), ("state", "=", "active"), ("move_ids", "in", moves.ids)])
+            if others:
+                raise ValidationError(
+                    _(
+                        "Already in an active payment plan: %(invoices)s.",
+                        invoices=", ".join((moves & others.move_ids).mapped("display_name")),
                     )
                 )
 
@@ -107,22 +140,23 @@ class AccountPaymentReminderPlan(models.Model):
                 vals["currency_id"] = moves[:1].currency_id.id
             if "residual_at_start" not in vals:
                 vals["residual_at_start"] = sum(moves._get_payment_reminder_open_amount().values())
-        plans = super().create(vals_list)
-        for plan in plans:
-            plan._check_moves()
-        return plans
+        # _check_moves runs on every new plan: its state is always set (default)
+        return super().create(vals_list)
 
-    def _check_moves(self):
-        self.ensure_one()
-        if not self.move_ids:
-            raise UserError(_("A payment plan needs at least one open invoice."))
-        if len(self.move_ids.currency_id) > 1:
-            raise UserError(_("All invoices of a payment plan must be in the same currency."))
-        if self.move_ids.commercial_partner_id != self.partner_id:
-            raise UserError(_("All invoices of a payment plan must belong to the same customer."))
-        others = self.search([("id", "!=", self.id), ("state", "=", "active"), ("move_ids", "in", self.move_ids.ids)])
-        if others:
-            raise UserError(_("Some of these invoices already are in an active payment plan."))
+    def write(self, vals):
+        if vals.get("partner_id"):
+            vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+        if "move_ids" not in vals or "residual_at_start" in vals:
+            return super().write(vals)
+        # invoices added to (or taken from) a plan add (or take) what is open on them to what the plan covers
+        for plan in self:
+            moves = plan.move_ids.browse(plan._fields["move_ids"].convert_to_cache(vals["move_ids"], plan))
+            open_amounts = (moves | plan.move_ids)._get_payment_reminder_open_amount()
+            delta = sum(open_amounts[move.id] for move in moves - plan.move_ids) - sum(
+                open_amounts[move.id] for move in plan.move_ids - moves
+            )
+            super(AccountPaymentReminderPlan, plan).write(dict(vals, residual_at_start=plan.residual_at_start + delta))
+        return True
 
     def action_cancel(self):
         self.write({"state": "cancelled"})
@@ -212,3 +246,30 @@ class AccountPaymentReminderPlanLine(models.Model):
                 line.state = "late"
             else:
                 line.state = "pending"
+
+    @api.constrains("amount")
+    def _check_amount(self):
+        for line in self:
+            if line.currency_id.compare_amounts(line.amount, 0.0) <= 0:
+                raise ValidationError(
+                    _(
+                        "The instalment of %(date)s is %(amount)s: every instalment needs a positive amount.",
+                        date=line.date,
+                        amount=line.currency_id.format(line.amount),
+                    )
+                )
+
+    @api.constrains("date", "amount")
+    def _check_date(self):
+        """An instalment is planned, or changed, from today on; the earlier
+        instalments of a running plan stay as they were agreed."""
+        today = fields.Date.context_today(self)
+        for line in self:
+            if line.date < today:
+                raise ValidationError(
+                    _(
+                        "The instalment of %(date)s is in the past: an instalment can be planned or changed only "
+                        "for today or a later day.",
+                        date=line.date,
+                    )
+                )

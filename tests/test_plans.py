@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import date
 
 from odoo import Command
@@ -25,6 +26,13 @@ class PlanCommon(PaymentReminderCommon):
             {"name": "Bank without outstanding account", "type": "bank", "code": "BNKNO"}
         )
         cls.bank_unbooked.inbound_payment_method_line_ids.payment_account_id = False
+
+    @contextmanager
+    def refused(self, pattern):
+        """Like assertRaises (rolled back to a savepoint), for a refusal whose message says ``pattern``."""
+        with self.assertRaises(UserError) as caught:
+            yield
+        self.assertRegex(str(caught.exception), pattern)
 
     def propose(self, invoices, count=3, first=date(2026, 4, 10), frequency="monthly", today="2026-04-05"):
         with self.frozen(today):
@@ -80,6 +88,17 @@ class PlanCommon(PaymentReminderCommon):
         (suspense + receivable).reconcile()
         return st_line
 
+    def plan(self, invoices, lines, today="2026-04-05"):
+        """A plan created as the scheduler or an integration would: [(date, amount)]."""
+        with self.frozen(today):
+            return self.env["account.payment.reminder.plan"].create(
+                {
+                    "partner_id": invoices.partner_id.id,
+                    "move_ids": [Command.set(invoices.ids)],
+                    "line_ids": [Command.create({"date": day, "amount": amount}) for day, amount in lines],
+                }
+            )
+
 
 @tagged("post_install", "-at_install")
 class TestPaymentPlans(PlanCommon):
@@ -111,11 +130,12 @@ class TestPaymentPlans(PlanCommon):
         with form.line_ids.edit(1) as line:
             line.amount = 100.0
         wizard = form.save()
-        with self.assertRaises(UserError):
+        with self.frozen("2026-04-05"), self.assertRaises(UserError):
             wizard.action_create_plan()
         with Form(wizard) as form, form.line_ids.edit(1) as line:
             line.amount = 450.0
-        plan = self.env["account.payment.reminder.plan"].browse(wizard.action_create_plan()["res_id"])
+        with self.frozen("2026-04-05"):
+            plan = self.env["account.payment.reminder.plan"].browse(wizard.action_create_plan()["res_id"])
         self.assertEqual(plan.amount_total, 900.0)
 
     def test_plan_on_track_then_broken_then_ladder_resumes(self):
@@ -411,3 +431,124 @@ class TestPaidIsPaid(PlanCommon):
         self.assertEqual(promise.amount_received, 300.0)
         self.run_at("2026-04-13 09:00")
         self.assertEqual(promise.state, "broken")
+
+
+@tagged("post_install", "-at_install")
+class TestPlanChecks(PlanCommon):
+    """A plan makes sense when it is agreed, and stays so when it is edited."""
+
+    def test_wizard_refuses_a_first_instalment_in_the_past(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        form = self.propose(invoice, count=3, first=date(2026, 4, 1))
+        with self.frozen("2026-04-05"), self.refused("in the past"):
+            form.save().action_create_plan()
+        # today is fine
+        plan = self.agree(invoice, count=3, first=date(2026, 4, 5))
+        self.assertEqual(plan.line_ids[:1].date, date(2026, 4, 5))
+
+    def test_wizard_refuses_an_amount_too_small_to_split(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=0.06)
+        with self.frozen("2026-04-05"):
+            wizard = self.propose(invoice, count=7).save()
+            self.assertFalse(wizard.line_ids, "never a zero instalment")
+            self.assertIn("cannot be split into 7 instalments", wizard.split_warning)
+            with self.refused("cannot be split into 7 instalments"):
+                wizard.action_create_plan()
+            wizard.instalment_count = 6
+            self.assertFalse(wizard.split_warning)
+            self.assertEqual(wizard.line_ids.mapped("amount"), [0.01] * 6)
+
+    def test_wizard_spreads_the_remainder(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=100.0)
+        plan = self.agree(invoice, count=7, frequency="weekly")
+        self.assertEqual(plan.line_ids.mapped("amount"), [14.29] * 4 + [14.28] * 3)
+        self.assertEqual(plan.amount_total, 100.0)
+
+    def test_model_refuses_past_zero_and_negative_instalments(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=1000.0)
+        with self.refused("in the past"):
+            self.plan(invoice, [(date(2026, 4, 1), 500.0), (date(2026, 5, 1), 500.0)])
+        with self.refused("positive amount"):
+            self.plan(invoice, [(date(2026, 4, 10), 1000.0), (date(2026, 5, 10), 0.0)])
+        with self.refused("positive amount"):
+            self.plan(invoice, [(date(2026, 4, 10), 1100.0), (date(2026, 5, 10), -100.0)])
+        plan = self.plan(invoice, [(date(2026, 4, 5), 500.0), (date(2026, 5, 10), 500.0)])
+        self.assertEqual(plan.amount_total, 1000.0)
+
+    def test_edited_plan_is_checked_and_its_past_stays_as_agreed(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        plan = self.agree(invoice, count=3)  # 04-10, 05-10, 06-10
+        first, second, third = plan.line_ids
+        with self.frozen("2026-05-15"):
+            # the future can be rearranged while the first two instalments lie in the past
+            plan.write(
+                {
+                    "line_ids": [
+                        Command.update(third.id, {"date": date(2026, 6, 20), "amount": 150.0}),
+                        Command.create({"date": date(2026, 7, 20), "amount": 150.0}),
+                    ]
+                }
+            )
+            self.assertEqual(plan.line_ids.mapped("amount"), [300.0, 300.0, 150.0, 150.0])
+            with self.refused("in the past"):
+                third.date = date(2026, 5, 1)
+            with self.refused("in the past"):
+                plan.write({"line_ids": [Command.create({"date": date(2026, 5, 14), "amount": 1.0})]})
+            with self.refused("in the past"):
+                plan.write(
+                    {
+                        "line_ids": [
+                            Command.update(second.id, {"amount": 150.0}),
+                            Command.update(third.id, {"amount": 300.0}),
+                        ]
+                    }
+                )
+            with self.refused("positive amount"):
+                plan.write(
+                    {
+                        "line_ids": [
+                            Command.update(third.id, {"amount": 0.0}),
+                            Command.update(plan.line_ids[-1].id, {"amount": 300.0}),
+                        ]
+                    }
+                )
+            with self.refused("add up to"):
+                third.amount = 200.0
+        self.assertEqual(first.date, date(2026, 4, 10))
+
+    def test_edited_plan_keeps_one_customer_and_one_plan_per_invoice(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0)
+        plan = self.agree(invoice, count=3)
+        other_customer = self.customer.copy({"name": "Other customer"})
+        theirs = self.create_invoice(partner=other_customer, due=date(2026, 3, 31), amount=300.0)
+        with self.frozen("2026-04-05"):
+            with self.refused("must belong to its customer"):
+                plan.write(
+                    {
+                        "move_ids": [Command.link(theirs.id)],
+                        "line_ids": [Command.create({"date": date(2026, 7, 10), "amount": 300.0})],
+                    }
+                )
+            with self.refused("must belong to its customer"):
+                plan.partner_id = other_customer
+            # an invoice of the same customer may join, with the instalments that cover it
+            more = self.create_invoice(due=date(2026, 4, 2), amount=300.0)
+            plan.write(
+                {
+                    "move_ids": [Command.link(more.id)],
+                    "line_ids": [Command.create({"date": date(2026, 7, 10), "amount": 300.0})],
+                }
+            )
+            self.assertEqual((plan.residual_at_start, plan.amount_total), (1200.0, 1200.0))
+            with self.refused("add up to"):
+                plan.write({"move_ids": [Command.link(self.create_invoice(due=date(2026, 4, 3), amount=50.0).id)]})
+            # but never one that is in another active plan
+            another = self.create_invoice(due=date(2026, 4, 4), amount=200.0)
+            self.agree(another, count=2)
+            with self.refused("Already in an active payment plan"):
+                plan.write(
+                    {
+                        "move_ids": [Command.link(another.id)],
+                        "line_ids": [Command.create({"date": date(2026, 8, 10), "amount": 200.0})],
+                    }
+                )

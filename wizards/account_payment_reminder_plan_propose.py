@@ -133,6 +133,14 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
             )
         if any(not line.date for line in self.line_ids):
             raise UserError(_("Every instalment needs a date."))
+        first = min(self.line_ids.mapped("date"))
+        if first < fields.Date.context_today(self):
+            raise UserError(
+                _(
+                    "The first instalment, on %(date)s, is in the past: plan it for today or a later day.",
+                    date=first,
+                )
+            )
 
     def action_create_plan(self):
         self.ensure_one()
