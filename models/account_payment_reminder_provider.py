@@ -96,7 +96,6 @@ class AccountPaymentReminderProviderMail(models.AbstractModel):
                 detail=(mail.failure_reason or "").strip().splitlines()[-1:][0] if mail.failure_reason else None,
             )
 
-
     @api.model
     def _prepare_mail_values(self, message):
         return {
