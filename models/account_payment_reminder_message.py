@@ -40,7 +40,8 @@ class AccountPaymentReminderMessage(models.Model):
     _name = "account.payment.reminder.message"
     _description = "Payment Reminder Message"
     _order = "queued_at desc, id desc"
-    _rec_name = "display_name"
+    # no stored name: a name search (many2one fields, the search bar) looks in these
+    _rec_names_search = ["partner_id", "recipient", "provider_message_id"]
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")

@@ -81,3 +81,21 @@ class TestSecurity(PaymentReminderCommon):
             self.env["account.payment.reminder.gateway"].create(
                 {"name": "Mail", "provider": "mail", "state": "enabled", "use_sms": True}
             )
+
+    def test_name_search_on_messages_returns(self):
+        """A many2one field or the search bar name-searches the history: it
+        answers, and finds messages by customer, recipient or provider id (a
+        search on the unstored display name looped forever)."""
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at("2026-03-31 09:00")
+        message = self.messages_for(invoice)
+        message.sudo().provider_message_id = "wamid.HBgLMzI0NzAxMjM0NTYVAgARGBI"
+        Message = self.Message.with_user(self.accountant)
+        # what the search is made of; on a display name that searches itself it never returns
+        self.assertNotIn("display_name", str(Message._search_display_name("ilike", "Azure")))
+        self.assertEqual([found for found, _name in Message.name_search("Azure")], message.ids)
+        self.assertEqual([found for found, _name in Message.name_search("ap@azure")], message.ids)
+        self.assertEqual([found for found, _name in Message.name_search("HBgLMzI0")], message.ids)
+        self.assertFalse(Message.name_search("Nobody by that name"))
+        self.assertEqual(Message.search([("display_name", "ilike", "azure")]), message)
+        self.assertEqual(Message.name_search("Azure")[0][1], message.display_name)
