@@ -58,7 +58,7 @@ class AccountPaymentReminderMessage(models.Model):
         """An inbound SMS or WhatsApp message: opens WhatsApp's 24-hour window,
         records STOP (and START) and hands other replies to the accountant."""
         when = when or fields.Datetime.now()
-        partner = self._find_partner_by_number(number)
+        partner = self._find_partner_by_number(number, gateway)
         if not partner:
             _logger.info("Inbound %s from an unknown number ignored", channel)
             return partner
@@ -80,14 +80,22 @@ class AccountPaymentReminderMessage(models.Model):
         return customer
 
     @api.model
-    def _find_partner_by_number(self, number):
-        """The contact a number belongs to: the recipient of our last message to
-        it, else a contact with that mobile or phone number."""
-        last = self.search([("recipient", "=", number), ("channel", "in", ("sms", "whatsapp"))], limit=1)
+    def _find_partner_by_number(self, number, gateway):
+        """The contact a number belongs to, among those ``gateway`` serves (its
+        company, or every company for a shared gateway): the recipient of our
+        last message through this gateway to that number, else a contact with
+        that number in one of the gateway's companies or in none."""
+        last = self.search(
+            [("gateway_id", "=", gateway.id), ("recipient", "=", number), ("channel", "in", ("sms", "whatsapp"))],
+            limit=1,
+        )
         if last:
             return last.recipient_partner_id
-        # sudo: webhooks run as public; the number identifies the customer
-        return self.env["res.partner"].sudo().search([("phone_sanitized", "=", number)], limit=1)
+        domain = [("phone_sanitized", "=", number)]
+        if gateway.company_id:
+            domain.append(("company_id", "in", (gateway.company_id.id, False)))
+        # sudo: webhooks run as public; the number identifies the customer, the gateway bounds the companies
+        return self.env["res.partner"].sudo().search(domain, limit=1)
 
 
 def _int(value):

@@ -8,6 +8,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..tools.signatures import twilio_signature
 from .common import ChannelCommon
+from .fake_providers import TWILIO_SID, TWILIO_TOKEN
 
 OVERDUE = "2026-04-07 09:00"
 
@@ -35,8 +36,9 @@ class TestWebhooks(ChannelCommon, HttpCase):
         self.env.invalidate_all()
         return response
 
-    def post_twilio(self, path, params, token="twilio-test-token"):
-        url = self.base_url() + self.twilio_url + path
+    def post_twilio(self, path, params, token="twilio-test-token", gateway=None):
+        prefix = f"/payment_reminder/webhook/twilio/{gateway.webhook_key}" if gateway else self.twilio_url
+        url = self.base_url() + prefix + path
         headers = {"X-Twilio-Signature": twilio_signature(url, params, token)} if token else {}
         response = self.url_open(url, data=params, headers=headers)
         self.env.invalidate_all()
@@ -158,6 +160,52 @@ class TestWebhooks(ChannelCommon, HttpCase):
         self.assertEqual(message.state, "delivered")
         self.post_twilio("/status", dict(params, MessageStatus="sent"))
         self.assertEqual(message.state, "delivered", "an older status arriving late changes nothing")
+
+    def test_inbound_on_a_company_gateway_stays_within_its_companies(self):
+        """A STOP or a reply on company A's gateway never reaches company B's
+        customers; a shared gateway and B's own gateway do."""
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        number = "+32470777888"
+        customer_b = self.env["res.partner"].create(
+            {"name": "B's customer", "mobile": number, "company_id": company_b.id}
+        )
+        Gateway = self.env["account.payment.reminder.gateway"]
+        twilio = {
+            "provider": "twilio",
+            "use_sms": True,
+            "twilio_account_sid": TWILIO_SID,
+            "twilio_auth_token": TWILIO_TOKEN,
+            "twilio_from_number": "+15550100",
+            "twilio_base_url": self.fake.url,
+        }
+        gateway_a = Gateway.create(dict(twilio, name="A's SMS", company_id=self.company.id))
+        gateway_b = Gateway.create(dict(twilio, name="B's SMS", company_id=company_b.id))
+        self.Message.sudo().create(
+            {
+                "company_id": company_b.id,
+                "partner_id": customer_b.id,
+                "recipient_partner_id": customer_b.id,
+                "channel": "sms",
+                "gateway_id": gateway_b.id,
+                "recipient": number,
+                "state": "sent",
+                "idempotency_key": "test:company-b",
+            }
+        )
+        for text in ("STOP", "I have paid"):
+            response = self.post_twilio("/inbound", {"From": number, "Body": text}, gateway=gateway_a)
+            self.assertEqual(response.status_code, 200)
+        self.assertFalse(customer_b.payment_reminder_optout_sms, "A's gateway does not act for B")
+        self.assertFalse(customer_b.activity_ids)
+        self.assertFalse(customer_b.payment_reminder_hold_until)
+        customer_a = self.env["res.partner"].create(
+            {"name": "A's customer", "mobile": number, "company_id": self.company.id}
+        )
+        self.post_twilio("/inbound", {"From": number, "Body": "STOP"}, gateway=gateway_a)
+        self.assertTrue(customer_a.payment_reminder_optout_sms, "the same number at A's customer")
+        self.assertFalse(customer_b.payment_reminder_optout_sms)
+        self.post_twilio("/inbound", {"From": number, "Body": "STOP"}, gateway=gateway_b)
+        self.assertTrue(customer_b.payment_reminder_optout_sms, "B's own gateway acts for B")
 
     def test_twilio_undelivered_falls_back_to_email(self):
         invoice, message = self.sms_message()
