@@ -101,6 +101,12 @@ class AccountPaymentReminderMessage(models.Model):
         help="The failed message this one falls back from.",
     )
     attempt_count = fields.Integer(readonly=True, default=0)
+    fallback_pending = fields.Boolean(
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        help="A delivery receipt reported a failure: the scheduler queues the next channel.",
+    )
     queued_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now, copy=False)
     claimed_at = fields.Datetime(readonly=True, help="When the last send attempt started.")
     next_attempt_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now)

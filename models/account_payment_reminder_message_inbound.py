@@ -20,22 +20,22 @@ class AccountPaymentReminderMessage(models.Model):
 
     @api.model
     def _process_receipt(self, gateway, provider_message_id, state, when=None, code=None, reason=None):
-        """Apply a delivery receipt. Unknown ids, unknown states, late and
-        repeated receipts change nothing. A delivery failure falls back to the
-        level's next channel."""
+        """Apply a delivery receipt for a message sent through ``gateway`` (one
+        or several gateways). Unknown ids, unknown states, late and repeated
+        receipts change nothing. A delivery failure is recorded and its
+        fallback left to the scheduler, which is woken up: a webhook answers
+        at once and never calls a provider."""
         if not provider_message_id or not state:
             return self.browse()
-        domain = [("provider_message_id", "=", provider_message_id)]
-        if gateway:
-            domain.append(("gateway_id", "=", gateway.id))
-        message = self.search(domain, limit=1)
+        message = self.search(
+            [("provider_message_id", "=", provider_message_id), ("gateway_id", "in", gateway.ids)], limit=1
+        )
         if not message:
             _logger.info("Payment reminder receipt for unknown message %s ignored", provider_message_id)
             return message
         if state != "failed":
             return message._apply_status(state, when=when)
-        provider = gateway.provider if gateway else message.provider
-        error = message._get_receipt_error(provider, code, reason)
+        error = message._get_receipt_error(message.provider, code, reason)
         text = error.message(message.lang or self.env.lang)
         moved = message._apply_status("failed", when=when, code=error.code, reason=text)
         if moved:
@@ -43,8 +43,35 @@ class AccountPaymentReminderMessage(models.Model):
             if error.opt_out:
                 message.partner_id._payment_reminder_set_opt_out(message.channel, text)
             message._log_in_chatter()
-            message._fallback()._dispatch()
+            message.fallback_pending = True
+            self.env.ref("account_payment_reminder.ir_cron_send_reminders")._trigger()
         return moved
+
+    @api.model
+    def _cron_process_fallbacks(self):
+        """Queue the fallback of the messages that a delivery receipt failed;
+        the run that calls this sends them. A message whose fallback cannot be
+        queued keeps the reason and never stops the others."""
+        pending = self.search([("fallback_pending", "=", True)], order="id")
+        queued = self.browse()
+        for message in pending:
+            try:
+                with self.env.cr.savepoint():
+                    queued |= message._fallback()
+                    message.fallback_pending = False
+            except Exception as error:  # noqa: BLE001 - one broken message never stops the others
+                _logger.exception("Payment reminder %s: the fallback could not be queued", message.id)
+                message.write(
+                    {
+                        "fallback_pending": False,
+                        "failure_reason": _(
+                            "%(reason)s (The next channel could not be queued: %(error)s)",
+                            reason=message.failure_reason or "",
+                            error=error,
+                        ),
+                    }
+                )
+        return queued
 
     def _get_receipt_error(self, provider, code, reason):
         if provider == "twilio":
