@@ -88,7 +88,7 @@ class PaymentReminderWebhook(http.Controller):
             raise Forbidden()
         try:
             statuses, messages, skipped = parse_meta_payload(json.loads(raw))
-        except ValueError as error:  # MalformedPayload, or not JSON at all
+        except (ValueError, RecursionError) as error:  # MalformedPayload, not JSON, or nested beyond reason
             _logger.warning("WhatsApp webhook %s: malformed payload refused (%s)", gateway.id, error)
             raise BadRequest() from error
         if skipped:
@@ -239,7 +239,7 @@ def _iap_state(env, iap_status):
     DELIVERY_ERRORS), else (None, None)."""
     Sms = env["sms.sms"]
     if iap_status in Sms.IAP_TO_SMS_STATE_SUCCESS:
-        return SMS_TO_REMINDER_STATES[Sms.IAP_TO_SMS_STATE_SUCCESS[iap_status]], None
+        return SMS_TO_REMINDER_STATES.get(Sms.IAP_TO_SMS_STATE_SUCCESS[iap_status]), None
     failure_type = Sms.IAP_TO_SMS_FAILURE_TYPE.get(iap_status) or f"sms_{iap_status}"
     if iap_status in Sms.IAP_TO_SMS_FAILURE_TYPE or failure_type in Sms.DELIVERY_ERRORS:
         labels = dict(env["mail.notification"]._fields["failure_type"]._description_selection(env))

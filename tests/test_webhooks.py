@@ -177,6 +177,7 @@ class TestWebhooks(ChannelCommon, HttpCase):
         # an envelope that is not what Meta documents is refused whole
         for envelope in ([read], {"entry": {"changes": []}}, "entry", 1e20):
             self.assertEqual(self.post_meta(envelope).status_code, 400, envelope)
+        self.assertEqual(self.post_meta(None, raw=b"[" * 100000).status_code, 400)
 
     def test_non_ascii_signatures_are_refused(self):
         _invoice, message = self.whatsapp_message()
