@@ -5,10 +5,8 @@ written; a forged or unsigned request gets 403 and changes nothing. Handlers
 answer fast and are idempotent: providers retry and duplicate their calls.
 """
 
-import hmac
 import json
 import logging
-from datetime import datetime
 
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
@@ -17,7 +15,8 @@ from odoo.http import request
 
 from odoo.addons.sms.controllers.main import SmsController
 
-from ..tools.signatures import verify_meta_signature, verify_twilio_signature
+from ..tools.signatures import same_text, verify_meta_signature, verify_twilio_signature
+from ..tools.webhook_payloads import NUMBER_RE, MalformedPayload, parse_meta_payload, twilio_values
 
 _logger = logging.getLogger(__name__)
 
@@ -31,8 +30,9 @@ TWILIO_STATES = {
     "undelivered": "failed",
     "failed": "failed",
 }
-IAP_STATES = {"delivered": "delivered", "sent": "sent", "success": "sent", "processing": "sent"}
 META_STATES = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
+SMS_TO_REMINDER_STATES = {"process": "sent", "pending": "sent", "sent": "delivered"}
+"""Odoo's sms.sms states (what IAP_TO_SMS_STATE_SUCCESS gives) as reminder states."""
 
 
 class PaymentReminderWebhook(http.Controller):
@@ -64,7 +64,7 @@ class PaymentReminderWebhook(http.Controller):
         if (
             params.get("hub.mode") != "subscribe"
             or not gateway.wa_verify_token
-            or not _same(token, gateway.wa_verify_token)
+            or not same_text(token, gateway.wa_verify_token)
         ):
             _logger.warning("WhatsApp webhook %s: verification refused", gateway.id)
             raise Forbidden()
@@ -87,36 +87,35 @@ class PaymentReminderWebhook(http.Controller):
             _logger.warning("WhatsApp webhook %s: bad or missing signature, ignored", gateway.id)
             raise Forbidden()
         try:
-            payload = json.loads(raw)
-            changes = [change["value"] for entry in payload["entry"] for change in entry.get("changes", [])]
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            _logger.warning("WhatsApp webhook %s: malformed payload (%s)", gateway.id, error)
+            statuses, messages, skipped = parse_meta_payload(json.loads(raw))
+        except (ValueError, RecursionError) as error:  # MalformedPayload, not JSON, or nested beyond reason
+            _logger.warning("WhatsApp webhook %s: malformed payload refused (%s)", gateway.id, error)
             raise BadRequest() from error
+        if skipped:
+            _logger.warning("WhatsApp webhook %s: malformed items skipped: %s", gateway.id, "; ".join(skipped)[:1000])
         Message = request.env["account.payment.reminder.message"].sudo()
-        for value in changes:
-            if not isinstance(value, dict):
-                continue
-            for status in value.get("statuses") or []:
-                errors = status.get("errors") or value.get("errors") or []
-                error = errors[0] if errors else {}
-                Message._process_receipt(
-                    gateway,
-                    status.get("id"),
-                    META_STATES.get(status.get("status")),
-                    when=_from_timestamp(status.get("timestamp")),
-                    code=error.get("code"),
-                    reason=(error.get("error_data") or {}).get("details") or error.get("message") or error.get("title"),
-                )
-            for inbound in value.get("messages") or []:
-                text, reply = _whatsapp_text(inbound)
-                Message._process_inbound(
-                    gateway,
-                    "whatsapp",
-                    "+" + str(inbound.get("from") or "").lstrip("+"),
-                    text,
-                    reply=reply,
-                    when=_from_timestamp(inbound.get("timestamp")),
-                )
+        for status in statuses:
+            _in_savepoint(
+                "WhatsApp receipt",
+                Message._process_receipt,
+                gateway,
+                status["id"],
+                META_STATES.get(status["status"]),
+                when=status["when"],
+                code=status["code"],
+                reason=status["reason"],
+            )
+        for inbound in messages:
+            _in_savepoint(
+                "WhatsApp inbound message",
+                Message._process_inbound,
+                gateway,
+                "whatsapp",
+                inbound["number"],
+                inbound["text"],
+                reply=inbound["reply"],
+                when=inbound["when"],
+            )
         return request.make_response("OK", [("Content-Type", "text/plain")])
 
     # === TWILIO === #
@@ -142,13 +141,21 @@ class PaymentReminderWebhook(http.Controller):
     )
     def twilio_status(self, key, **_params):
         gateway, params = self._check_twilio(key)
-        status = params.get("MessageStatus") or params.get("SmsStatus")
-        request.env["account.payment.reminder.message"].sudo()._process_receipt(
+        try:
+            sid, sms_sid, status, sms_status, code, reason = twilio_values(
+                params, "MessageSid", "SmsSid", "MessageStatus", "SmsStatus", "ErrorCode", "ErrorMessage"
+            )
+        except MalformedPayload as error:
+            _logger.warning("Twilio webhook %s: malformed status callback refused (%s)", gateway.id, error)
+            raise BadRequest() from error
+        _in_savepoint(
+            "Twilio receipt",
+            request.env["account.payment.reminder.message"].sudo()._process_receipt,
             gateway,
-            params.get("MessageSid") or params.get("SmsSid"),
-            TWILIO_STATES.get(status),
-            code=params.get("ErrorCode"),
-            reason=params.get("ErrorMessage"),
+            sid or sms_sid,
+            TWILIO_STATES.get(status or sms_status),
+            code=code or None,
+            reason=reason or None,
         )
         return request.make_response("", [("Content-Type", "text/plain")])
 
@@ -162,14 +169,22 @@ class PaymentReminderWebhook(http.Controller):
     )
     def twilio_inbound(self, key, **_params):
         gateway, params = self._check_twilio(key)
-        sender = params.get("From") or ""
-        channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
-        request.env["account.payment.reminder.message"].sudo()._process_inbound(
+        try:
+            sender, body, button = twilio_values(params, "From", "Body", "ButtonPayload")
+            number = sender.removeprefix("whatsapp:")
+            if not NUMBER_RE.match(number):
+                raise MalformedPayload("From is not a phone number")
+        except MalformedPayload as error:
+            _logger.warning("Twilio webhook %s: malformed inbound message refused (%s)", gateway.id, error)
+            raise BadRequest() from error
+        _in_savepoint(
+            "Twilio inbound message",
+            request.env["account.payment.reminder.message"].sudo()._process_inbound,
             gateway,
-            channel,
-            sender.removeprefix("whatsapp:"),
-            params.get("Body") or "",
-            reply=params.get("ButtonPayload") or None,
+            "whatsapp" if sender.startswith("whatsapp:") else "sms",
+            number,
+            body,
+            reply=button or None,
         )
         return request.make_response(
             '<?xml version="1.0" encoding="UTF-8"?><Response></Response>', [("Content-Type", "text/xml")]
@@ -177,41 +192,56 @@ class PaymentReminderWebhook(http.Controller):
 
 
 class PaymentReminderSmsController(SmsController):
-    """Odoo SMS delivery reports also move the reminders sent through Odoo SMS."""
+    """Odoo SMS delivery reports also move the reminders sent through Odoo SMS.
+
+    Only the statuses Odoo's own ``sms`` module knows from IAP move a
+    reminder; anything else is logged and changes nothing. The request only
+    records: a fallback is left to the scheduler.
+    """
 
     @http.route()
     def update_sms_status(self, message_statuses):
         result = super().update_sms_status(message_statuses)
+        # sudo: delivery reports are public; Odoo's sms module authenticates them (uuids are unguessable)
+        gateways = (
+            request.env["account.payment.reminder.gateway"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("provider", "=", "odoo_sms")])
+        )
         Message = request.env["account.payment.reminder.message"].sudo()
         for status in message_statuses:
-            iap_status = status.get("sms_status")
-            state = IAP_STATES.get(iap_status, "failed")
-            for uuid in status.get("uuids") or []:
-                Message._process_receipt(None, uuid, state, code=iap_status, reason=iap_status)
+            iap_status = status["sms_status"]  # checked by super()
+            state, reason = _iap_state(request.env, iap_status)
+            if not state:
+                _logger.info("Odoo SMS delivery report %r is not a status IAP documents: ignored", iap_status)
+                continue
+            for uuid in status["uuids"]:
+                _in_savepoint(
+                    "Odoo SMS receipt", Message._process_receipt, gateways, uuid, state, code=iap_status, reason=reason
+                )
         return result
 
 
-def _same(given, expected):
-    return hmac.compare_digest(str(given), str(expected))
-
-
-def _from_timestamp(value):
+def _in_savepoint(what, process, *args, **kwargs):
+    """Apply one item of a webhook in its own savepoint: an item that fails
+    is logged and rolled back alone, the others of the request stay."""
     try:
-        return datetime.utcfromtimestamp(int(value))
-    except (TypeError, ValueError):
-        return None
+        with request.env.cr.savepoint():
+            process(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - one bad item never costs the others
+        _logger.exception("Payment reminder webhook: %s could not be applied", what)
 
 
-def _whatsapp_text(inbound):
-    """(text, quick reply id) of an inbound WhatsApp message."""
-    kind = inbound.get("type")
-    if kind == "text":
-        return (inbound.get("text") or {}).get("body") or "", None
-    if kind == "button":
-        button = inbound.get("button") or {}
-        return button.get("text") or "", button.get("payload") or button.get("text")
-    if kind == "interactive":
-        interactive = inbound.get("interactive") or {}
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        return reply.get("title") or "", reply.get("id") or reply.get("title")
-    return "", None
+def _iap_state(env, iap_status):
+    """(reminder state, reason) for an IAP status that Odoo's sms module
+    documents (its IAP_TO_SMS_STATE_SUCCESS, IAP_TO_SMS_FAILURE_TYPE and
+    DELIVERY_ERRORS), else (None, None)."""
+    Sms = env["sms.sms"]
+    if iap_status in Sms.IAP_TO_SMS_STATE_SUCCESS:
+        return SMS_TO_REMINDER_STATES.get(Sms.IAP_TO_SMS_STATE_SUCCESS[iap_status]), None
+    failure_type = Sms.IAP_TO_SMS_FAILURE_TYPE.get(iap_status) or f"sms_{iap_status}"
+    if iap_status in Sms.IAP_TO_SMS_FAILURE_TYPE or failure_type in Sms.DELIVERY_ERRORS:
+        labels = dict(env["mail.notification"]._fields["failure_type"]._description_selection(env))
+        return "failed", labels.get(failure_type) or iap_status
+    return None, None

@@ -126,7 +126,12 @@ class AccountPaymentReminderGateway(models.Model):
 
     def write(self, vals):
         self.env.registry.clear_cache()  # _get_for_channel_id
-        return super().write(vals)
+        result = super().write(vals)
+        if "company_id" in vals:
+            # the record rules are checked before a write: check the new company too, so that no
+            # manager makes a gateway shared (or another company's), which they could not create
+            self.check_access("write")
+        return result
 
     def unlink(self):
         self.env.registry.clear_cache()  # _get_for_channel_id

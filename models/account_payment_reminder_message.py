@@ -42,7 +42,8 @@ class AccountPaymentReminderMessage(models.Model):
     _name = "account.payment.reminder.message"
     _description = "Payment Reminder Message"
     _order = "queued_at desc, id desc"
-    _rec_name = "display_name"
+    # no stored name: a name search (many2one fields, the search bar) looks in these
+    _rec_names_search = ["partner_id", "recipient", "provider_message_id"]
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
@@ -102,6 +103,12 @@ class AccountPaymentReminderMessage(models.Model):
         help="The failed message this one falls back from.",
     )
     attempt_count = fields.Integer(readonly=True, default=0)
+    fallback_pending = fields.Boolean(
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        help="A delivery receipt reported a failure: the scheduler queues the next channel.",
+    )
     queued_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now, copy=False)
     claimed_at = fields.Datetime(readonly=True, help="When the last send attempt started.")
     next_attempt_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now)

@@ -69,6 +69,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
         if send:
             Message._cron_fail_interrupted()
+            Message._cron_process_fallbacks()  # delivery failures the webhooks left to the scheduler
             Message._cron_update_effectiveness()
             due = Message.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
             stats["retried"] = len(due._dispatch())

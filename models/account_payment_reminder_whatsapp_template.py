@@ -64,6 +64,14 @@ class AccountPaymentReminderWhatsappTemplate(models.Model):
     )
     preview = fields.Text(compute="_compute_preview")
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # the record rules are checked before a write: check the new company too, so that nobody
+            # makes a template shared (or another company's) that they could not have created
+            self.check_access("write")
+        return result
+
     @api.model
     def _get_lang_selection(self):
         return self.env["res.lang"].get_installed()

@@ -63,7 +63,6 @@ def run_odoo_tests(args):
                 "--test-enable",
                 f"--test-tags={tags}",
                 "--stop-after-init",
-                "--without-demo=all",
                 "--log-level=test",
                 "--max-cron-threads=0",
                 "--http-port",

@@ -29,6 +29,7 @@ class PaymentReminderCommon(AccountTestInvoicingCommon):
         cls.level_courtesy, cls.level_due, cls.level_overdue, cls.level_followup, cls.level_final = levels
         # e-mail goes through Odoo's own mail queue (which does not leave the machine under tests)
         cls.gateway_mail = cls.env.ref("account_payment_reminder.gateway_mail")
+        cls._isolate_from_existing_data()
         cls.customer = cls.env["res.partner"].create(
             {
                 "name": "Azure Interior",
@@ -39,6 +40,22 @@ class PaymentReminderCommon(AccountTestInvoicingCommon):
                 "mobile": "+32 470 12 34 56",
             }
         )
+
+    @classmethod
+    def _isolate_from_existing_data(cls):
+        """Each test sees what it creates, on a database installed with demo
+        data (as OCA's CI and Odoo's runbot install an addon) or without: the
+        shipped Odoo e-mail gateway is the only one on (the demo turns it off
+        for its sandbox), and the open invoices already there (the demo's
+        customers, dated from the day it was installed) take no part in the
+        runs."""
+        gateways = cls.env["account.payment.reminder.gateway"].search([("state", "!=", "disabled")])
+        (gateways - cls.gateway_mail).write({"state": "disabled"})
+        cls.gateway_mail.state = "enabled"
+        existing = cls.env["account.move"].search(
+            [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("payment_reminder_exclude", "=", False)]
+        )
+        existing.write({"payment_reminder_exclude": True})
 
     @classmethod
     def _create_policy(cls, company, **values):

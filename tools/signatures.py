@@ -15,7 +15,7 @@ def verify_meta_signature(raw_body: bytes, header: str, app_secret: str) -> bool
     if not (raw_body is not None and header and app_secret and header.startswith("sha256=")):
         return False
     expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+    return same_text(expected, header.removeprefix("sha256=").strip().lower())
 
 
 def twilio_signature(url: str, params: dict, auth_token: str) -> str:
@@ -35,9 +35,16 @@ def verify_twilio_signature(url: str, params: dict, header: str, auth_token: str
     if not (header and auth_token and url):
         return False
     for candidate in _url_variants(url):
-        if hmac.compare_digest(twilio_signature(candidate, params or {}, auth_token), header):
+        if same_text(twilio_signature(candidate, params or {}, auth_token), header):
             return True
     return False
+
+
+def same_text(given, expected) -> bool:
+    """Constant-time equality of two strings, any characters included
+    (``hmac.compare_digest`` raises TypeError on non-ASCII ``str``: a forged
+    header must be refused, not crash the request)."""
+    return hmac.compare_digest(str(given).encode(), str(expected).encode())
 
 
 def _flatten(params):
