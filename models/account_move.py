@@ -13,13 +13,30 @@ OPEN_INVOICE_DOMAIN = [
 'In Payment' counts as paid, as Odoo shows it (a payment registered without a
 journal entry leaves ``amount_residual`` unchanged until the bank reconciles)."""
 
-OPEN_INVOICE_WHERE = """
-    m.move_type = 'out_invoice'
-    AND m.state = 'posted'
-    AND m.payment_state IN ('not_paid', 'partial')
-    AND m.amount_residual > 0
+
+def open_invoice_where(alias="m"):
+    """OPEN_INVOICE_DOMAIN in SQL, on ``account_move <alias>``."""
+    prefix = f"{alias}." if alias else ""
+    return (
+        f"{prefix}move_type = 'out_invoice' AND {prefix}state = 'posted'"
+        f" AND {prefix}payment_state IN ('not_paid', 'partial') AND {prefix}amount_residual > 0"
+    )
+
+
+OPEN_INVOICE_WHERE = open_invoice_where("m")
+
+# the scheduler's first query: open customer invoices, per customer
+OPEN_INVOICE_INDEX = f"""
+    CREATE INDEX IF NOT EXISTS account_move_payment_reminder_open_idx
+        ON account_move (commercial_partner_id, id)
+     WHERE {open_invoice_where(None)}
 """
-"""OPEN_INVOICE_DOMAIN in SQL, on ``account_move m``."""
+
+
+def open_invoice_domain_text(*conditions):
+    """OPEN_INVOICE_DOMAIN as a view domain, after ``conditions`` (strings
+    that may name the form's fields, such as ``"('partner_id', '=', partner_id)"``)."""
+    return "[" + ", ".join([*conditions, *map(repr, OPEN_INVOICE_DOMAIN)]) + "]"
 
 
 class AccountMove(models.Model):
@@ -66,13 +83,7 @@ class AccountMove(models.Model):
     def init(self):
         res = super().init()
         # the scheduler's first query: open customer invoices, per customer
-        self.env.cr.execute(
-            """
-            CREATE INDEX IF NOT EXISTS account_move_payment_reminder_open_idx
-                ON account_move (commercial_partner_id, id)
-             WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
-            """
-        )
+        self.env.cr.execute(OPEN_INVOICE_INDEX)
         return res
 
     # === COMPUTE METHODS === #

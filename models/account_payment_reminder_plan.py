@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .account_payment_reminder_level import CHANNELS
+
 
 class AccountPaymentReminderPlan(models.Model):
     """A payment plan: what a customer owes on some invoices, split into dated
@@ -39,7 +41,7 @@ class AccountPaymentReminderPlan(models.Model):
         "Remind Days Before", default=3, help="A courtesy reminder goes this many days before each instalment."
     )
     channel = fields.Selection(
-        [("email", "E-mail"), ("sms", "SMS"), ("whatsapp", "WhatsApp")],
+        CHANNELS,
         default="email",
         required=True,
         help="How the customer hears about the plan and its instalments.",

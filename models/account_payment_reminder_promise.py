@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .account_move import open_invoice_domain_text
+
 
 class AccountPaymentReminderPromise(models.Model):
     """The customer promised to pay: reminders wait until the date plus grace.
@@ -24,8 +26,7 @@ class AccountPaymentReminderPromise(models.Model):
         "promise_id",
         "move_id",
         string="Invoices",
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
-        "('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain=open_invoice_domain_text("('commercial_partner_id', '=', partner_id)"),
         check_company=True,
         help="Empty: the promise covers all the customer's open invoices.",
     )

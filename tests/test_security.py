@@ -154,22 +154,25 @@ class TestCompanyBoundaries(PaymentReminderCommon):
         )
 
     def test_instalments_of_another_company_are_out_of_reach(self):
-        plan_a, plan_b = self.plan(self.company), self.plan(self.company_b)
-        Line = self.env["account.payment.reminder.plan.line"].with_user(self.accountant_a)
-        self.assertEqual(Line.search([("plan_id", "in", (plan_a | plan_b).ids)]), plan_a.line_ids)
-        line_b = plan_b.line_ids[0].with_user(self.accountant_a)
-        with self.assertRaises(AccessError):
-            line_b.read(["date"])
-        with self.assertRaises(AccessError):
-            line_b.write({"date": date(2026, 3, 1)})
-        with self.assertRaises(AccessError):
-            line_b.unlink()
-        with self.assertRaises(AccessError):
-            Line.create({"plan_id": plan_b.id, "date": date(2026, 6, 10), "amount": 0.0})
-        self.assertEqual(plan_b.line_ids.mapped("date"), [date(2026, 4, 10), date(2026, 5, 10)])
-        # the own company's plan stays the accountant's to renegotiate
-        plan_a.line_ids[0].with_user(self.accountant_a).write({"date": date(2026, 4, 12)})
-        self.assertEqual(plan_a.line_ids[0].date, date(2026, 4, 12))
+        with self.frozen("2026-04-05"):  # the instalments are in the future
+            plan_a, plan_b = self.plan(self.company), self.plan(self.company_b)
+            Line = self.env["account.payment.reminder.plan.line"].with_user(self.accountant_a)
+            self.assertEqual(Line.search([("plan_id", "in", (plan_a | plan_b).ids)]), plan_a.line_ids)
+            line_b = plan_b.line_ids[0].with_user(self.accountant_a)
+            with self.assertRaises(AccessError):
+                line_b.read(["date"])
+            with self.assertRaises(AccessError):
+                line_b.write({"date": date(2026, 3, 1)})
+            with self.assertRaises(AccessError):
+                line_b.unlink()
+            # creating is governed by the same rule (a real create would also break B's plan total first)
+            create_domain = self.env["ir.rule"].with_user(self.accountant_a)._compute_domain(Line._name, "create")
+            self.assertFalse(plan_b.line_ids.filtered_domain(create_domain))
+            self.assertEqual(plan_a.line_ids.filtered_domain(create_domain), plan_a.line_ids)
+            self.assertEqual(plan_b.line_ids.mapped("date"), [date(2026, 4, 10), date(2026, 5, 10)])
+            # the own company's plan stays the accountant's to renegotiate
+            plan_a.line_ids[0].with_user(self.accountant_a).write({"date": date(2026, 4, 12)})
+            self.assertEqual(plan_a.line_ids[0].date, date(2026, 4, 12))
 
     def test_shared_gateways_are_for_administrators(self):
         shared = self.gateway_mail

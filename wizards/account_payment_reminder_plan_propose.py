@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.account_move import OPEN_INVOICE_DOMAIN, open_invoice_domain_text
+from ..models.account_payment_reminder_level import CHANNELS
 from ..tools.plans import can_split, instalment_dates, split_amount
 
 
@@ -15,8 +17,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
         "account_payment_reminder_plan_propose_move_rel",
         string="Invoices",
         default=lambda self: self._default_move_ids(),
-        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain=open_invoice_domain_text(),
     )
     partner_id = fields.Many2one("res.partner", "Customer", compute="_compute_totals")
     currency_id = fields.Many2one("res.currency", compute="_compute_totals")
@@ -40,9 +41,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
     )
     lines_total = fields.Monetary("Planned", compute="_compute_lines_total")
     split_warning = fields.Char(compute="_compute_split_warning")
-    channel = fields.Selection(
-        [("email", "E-mail"), ("sms", "SMS"), ("whatsapp", "WhatsApp")], default="email", required=True
-    )
+    channel = fields.Selection(CHANNELS, default="email", required=True)
     grace_days = fields.Integer(default=3)
     remind_before_days = fields.Integer("Remind Days Before", default=3)
     send_summary = fields.Boolean("Send the plan to the customer", default=True)
@@ -50,11 +49,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
     def _default_move_ids(self):
         context = self.env.context
         Move = self.env["account.move"]
-        domain = [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
-        ]
+        domain = OPEN_INVOICE_DOMAIN
         if context.get("active_model") == "account.move":
             return Move.browse(context.get("active_ids", [])).filtered_domain(domain)
         if context.get("active_model") == "res.partner" and context.get("active_id"):
