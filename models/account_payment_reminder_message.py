@@ -1,3 +1,4 @@
+import json
 import logging
 from collections import defaultdict
 
@@ -7,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
+from ..tools.schedule import to_local
 from .account_payment_reminder_level import CHANNELS
 from .sms_template import describe_encoding
 
@@ -61,6 +63,11 @@ class AccountPaymentReminderMessage(models.Model):
     )
     move_count = fields.Integer("# Invoices", compute="_compute_move_count")
     invoice_names = fields.Char("Invoice Numbers", compute="_compute_invoice_names")
+    invoice_summary = fields.Char(
+        "Invoices In Short",
+        compute="_compute_invoice_summary",
+        help="What a short message (SMS, WhatsApp, subject) names: 'invoice INV/2026/00001', or '3 invoices'.",
+    )
     amount_due_display = fields.Char("Total Due", compute="_compute_amount_due_display")
     policy_id = fields.Many2one("account.payment.reminder.policy", readonly=True, index=True)
     level_id = fields.Many2one("account.payment.reminder.level", readonly=True, index=True)
@@ -96,6 +103,11 @@ class AccountPaymentReminderMessage(models.Model):
         [("cron", "Scheduler"), ("manual", "Manual")], default="cron", required=True, readonly=True
     )
     user_id = fields.Many2one("res.users", "Sent By", readonly=True)
+    override_reason = fields.Char(
+        "Sent Despite",
+        readonly=True,
+        help="Why the accountant sent it although the invoices were held (hold, promise, payment plan).",
+    )
     parent_id = fields.Many2one(
         "account.payment.reminder.message",
         "Replaces",
@@ -118,7 +130,22 @@ class AccountPaymentReminderMessage(models.Model):
     read_at = fields.Datetime(readonly=True)
     failed_at = fields.Datetime(readonly=True)
     amount_due = fields.Monetary(
-        currency_field="company_currency_id", readonly=True, help="What the message asks for, in company currency."
+        currency_field="company_currency_id",
+        readonly=True,
+        help="What the message asks for, net of the customer's credits, in company currency.",
+    )
+    amount_credit = fields.Monetary(
+        "Credits Netted",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="How much of what was due the customer's credits (credit notes, unreconciled payments) "
+        "covered, in company currency.",
+    )
+    statement_data = fields.Text(
+        readonly=True,
+        prefetch=False,
+        help="What the message listed (JSON): each invoice with what was due on it, and the totals per "
+        "currency, net of credits.",
     )
     segments = fields.Integer(readonly=True)
     cost = fields.Float(readonly=True, digits=(16, 4))
@@ -161,24 +188,80 @@ class AccountPaymentReminderMessage(models.Model):
                 filter(None, [message.partner_id.name, what, channels.get(message.channel)])
             )
 
+    @api.depends("move_ids")
     def _compute_move_count(self):
         for message in self:
             message.move_count = len(message.move_ids)
 
-    @api.depends("move_ids.name")
+    @api.depends("move_ids.name", "move_ids.invoice_date_due")
     def _compute_invoice_names(self):
         for message in self:
-            message.invoice_names = ", ".join(message.move_ids.mapped("name"))
+            moves = message.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.name or ""))
+            message.invoice_names = ", ".join(moves.mapped("name"))
 
-    @api.depends("move_ids.amount_residual")
+    @api.depends("move_ids.name")
+    @api.depends_context("lang")
+    def _compute_invoice_summary(self):
+        for message in self:
+            count = len(message.move_ids)
+            if count == 1:
+                message.invoice_summary = _("invoice %(number)s", number=message.move_ids.name)
+            else:
+                message.invoice_summary = _("%(count)s invoices", count=count)
+
+    @api.depends("move_ids.amount_residual", "statement_data")
     @api.depends_context("lang")
     def _compute_amount_due_display(self):
         for message in self:
-            totals = message.move_ids.grouped("currency_id")
             message.amount_due_display = " + ".join(
-                formatLang(self.env, sum(moves.mapped("amount_residual")), currency_obj=currency)
-                for currency, moves in totals.items()
+                formatLang(self.env, total["net"], currency_obj=total["currency"])
+                for total in message._get_statement()["totals"]
             )
+
+    def _get_statement(self):
+        """What the message lists, for its templates and previews: the
+        invoices, oldest due first, each with its due date, days overdue and
+        what was asked for it (in its currency); and per currency the total
+        due, the credits netted and the net amount to pay. From what the
+        scheduler recorded when it queued the message; for a message without
+        (a preview, a plan's message), from the invoices as they are."""
+        self.ensure_one()
+        data = json.loads(self.statement_data or "null") or {
+            "invoices": [
+                [move._origin.id or move.id, move.currency_id.id, move.amount_residual] for move in self.move_ids
+            ],
+            "totals": [],
+        }
+        moves = {move._origin.id or move.id: move for move in self.move_ids}
+        Currency = self.env["res.currency"]
+        today = to_local(fields.Datetime.now(), self.tz or "UTC").date()
+        invoices = []
+        for move_id, currency_id, amount in data["invoices"]:
+            move = moves.get(move_id) or self.env["account.move"].browse(move_id)
+            due = move._get_payment_reminder_due_date() if move.line_ids else move.invoice_date_due
+            invoices.append(
+                {
+                    "move": move,
+                    "due": due,
+                    "days": max(0, (today - due).days) if due else 0,
+                    "amount": amount,
+                    "currency": Currency.browse(currency_id),
+                }
+            )
+        invoices.sort(key=lambda line: (line["due"] or today, line["move"].name or ""))
+        totals = [
+            {"currency": Currency.browse(currency_id), "due": due, "credits": credits, "net": net}
+            for currency_id, due, credits, net in data["totals"]
+        ]
+        if not data["totals"]:
+            by_currency = defaultdict(float)
+            for line in invoices:
+                by_currency[line["currency"]] += line["amount"]
+            totals = [
+                {"currency": currency, "due": amount, "credits": 0.0, "net": amount}
+                for currency, amount in by_currency.items()
+            ]
+        return {"invoices": invoices, "totals": totals, "has_credits": any(t["credits"] for t in totals)}
 
     @api.depends("move_ids.invoice_date_due", "lang")
     def _compute_due_date_display(self):

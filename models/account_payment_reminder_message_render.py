@@ -260,6 +260,7 @@ class AccountPaymentReminderMessage(models.Model):
         values = {
             "customer_name": (message.recipient_partner_id or message.partner_id).name or "",
             "company_name": message.company_id.name or "",
+            "invoice_summary": message.invoice_summary or "",
             "invoice_numbers": message.invoice_names or "",
             "invoice_count": str(len(message.move_ids)),
             "amount_due": message.amount_due_display or "",

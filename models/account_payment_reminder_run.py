@@ -25,14 +25,18 @@ CRON_TIME_BUDGET = 240  # seconds per cron call; the runner calls again while wo
 
 @dataclass
 class ReminderGroup:
-    """Invoices of one customer at one level: what one message covers."""
+    """What one message covers: a customer's invoices at one level (the most
+    urgent one they reached), netted with the customer's credits."""
 
     policy: object
     level: object
     partner: object  # commercial partner
     moves: object
     ref_dates: dict = field(default_factory=dict)  # move id -> due date the level refers to
-    amount: float = 0.0  # in company currency
+    new_levels: dict = field(default_factory=dict)  # move id -> level id it reaches with this message
+    amount: float = 0.0  # what is asked, net of credits, in company currency
+    amount_credit: float = 0.0  # what the credits netted, in company currency
+    statement: dict = None  # what the message lists (see account.payment.reminder.run._make_statement)
     recipient_tz: str = "UTC"
     skip_reason: str = None
     skip_detail: str = None

@@ -8,6 +8,7 @@ from datetime import timedelta
 from odoo import fields, models
 
 from ..tools.schedule import level_candidates, pick_level, to_local
+from ..tools.statement import StatementLine, is_covered, summarize
 from .account_move import OPEN_INVOICE_WHERE
 from .account_payment_reminder_run import ReminderGroup
 
@@ -43,13 +44,16 @@ class AccountPaymentReminderRun(models.AbstractModel):
     def _get_open_invoices_query(self):
         """Open invoices of a batch of customers, with the policy that applies
         (invoice, else customer, else company), the due dates that matter (the
-        earliest open instalment, the earliest early-discount deadline) and
-        what may hold them (exclusion, payment plan, promise, hold)."""
+        earliest open instalment, the earliest early-discount deadline), what
+        is still due on them (and, for invoices in instalments, on each open
+        instalment) and what may hold them (exclusion, payment plan, promise,
+        hold)."""
         return f"""
-            SELECT m.id, m.commercial_partner_id AS partner_id, pol.id AS policy_id,
+            SELECT m.id, m.commercial_partner_id AS partner_id, pol.id AS policy_id, m.company_id,
                    m.payment_reminder_level_id AS level_id, m.payment_reminder_ref_date AS ref_date,
                    d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END AS discount_date,
-                   m.amount_residual_signed AS amount, m.partner_id AS contact_id,
+                   m.amount_residual_signed AS amount, m.amount_residual AS amount_currency, m.currency_id,
+                   d.terms, m.partner_id AS contact_id,
                    COALESCE(m.payment_reminder_exclude, FALSE) OR COALESCE(cp.payment_reminder_exclude, FALSE)
                        AS excluded,
                    EXISTS (
@@ -85,32 +89,94 @@ class AccountPaymentReminderRun(models.AbstractModel):
              CROSS JOIN LATERAL (SELECT COALESCE(ipol.id, ppol.id, cpol.id) AS id) pol
              CROSS JOIN LATERAL (
                     SELECT MIN(l.date_maturity) AS due,
-                           MIN(l.discount_date) FILTER (WHERE l.discount_date >= %(today)s) AS disc
+                           MIN(l.discount_date) FILTER (WHERE l.discount_date >= %(today)s) AS disc,
+                           CASE WHEN COUNT(*) > 1 THEN JSON_AGG(JSON_BUILD_ARRAY(
+                               l.date_maturity, l.amount_residual_currency, l.amount_residual
+                           )) END AS terms
                       FROM account_move_line l
                      WHERE l.move_id = m.id AND l.display_type = 'payment_term' AND NOT l.reconciled
                    ) d
              WHERE {OPEN_INVOICE_WHERE}
                AND m.commercial_partner_id = ANY(%(partner_ids)s)
+               AND (%(move_ids)s IS NULL OR m.id = ANY(%(move_ids)s))
                AND pol.id IS NOT NULL
                AND d.due IS NOT NULL
              ORDER BY m.commercial_partner_id, d.due, m.id
         """
 
-    def _decide(self, partner_ids, now):
-        """Groups of invoices due for a level now, each with its plan or the
-        reason it waits. Writes nothing."""
+    def _get_credits_query(self):
+        """What the customers of a batch have to their credit, per company and
+        currency: the open credits on their receivable accounts (credit notes,
+        payments and other entries not yet reconciled with an invoice), and
+        the customer payments Odoo 18 registered without a journal entry that
+        no invoice claims."""
+        return """
+            SELECT p.commercial_partner_id AS partner_id, l.company_id, l.currency_id,
+                   SUM(l.amount_residual_currency) AS residual, SUM(l.amount_residual) AS residual_company
+              FROM account_move_line l
+              JOIN res_partner p ON p.id = l.partner_id
+              JOIN account_account a ON a.id = l.account_id
+             WHERE p.commercial_partner_id = ANY(%(partner_ids)s)
+               AND l.parent_state = 'posted'
+               AND NOT l.reconciled
+               AND l.amount_residual < 0
+               AND a.account_type = 'asset_receivable'
+             GROUP BY 1, 2, 3
+             UNION ALL
+            SELECT p.commercial_partner_id, pay.company_id, pay.currency_id,
+                   -SUM(pay.amount), -SUM(ABS(pay.amount_company_currency_signed))
+              FROM account_payment pay
+              JOIN res_partner p ON p.id = pay.partner_id
+             WHERE p.commercial_partner_id = ANY(%(partner_ids)s)
+               AND pay.move_id IS NULL
+               AND pay.state = 'in_process'
+               AND pay.payment_type = 'inbound'
+               AND pay.partner_type = 'customer'
+               AND NOT EXISTS (SELECT 1 FROM account_move__account_payment r WHERE r.payment_id = pay.id)
+             GROUP BY 1, 2, 3
+        """
+
+    def _get_credits(self, partner_ids):
+        """{(partner id, company id): {currency id: [residual, residual in company currency]}} (negative)."""
+        self.env["account.move.line"].flush_model()
+        self.env["account.payment"].flush_model()
+        self.env.cr.execute(self._get_credits_query(), {"partner_ids": list(partner_ids)})
+        credits = defaultdict(dict)
+        for row in self.env.cr.dictfetchall():
+            amounts = credits[row["partner_id"], row["company_id"]].setdefault(row["currency_id"], [0.0, 0.0])
+            amounts[0] += row["residual"] or 0.0
+            amounts[1] += row["residual_company"] or 0.0
+        return credits
+
+    def _decide(self, partner_ids, now, move_ids=None, manual=False):
+        """The reminders due now for a batch of customers: one group per
+        customer (and policy; per invoice when the policy says so) at the most
+        urgent level its invoices reached, listing what is due, netted with
+        the customer's credits; each with its plan or the reason it waits.
+        Writes nothing.
+
+        :param move_ids: only these invoices (a manual reminder)
+        :param manual: an accountant's reminder: one group per customer at the
+            most urgent level its invoices are due for, whatever was sent
+            before (an invoice not yet due gets the first reminder before the
+            due date, never an overdue level); the scheduler's rules (interval,
+            budget, send window, threshold) are the wizard's to show
+        """
         self.env["account.move"].flush_model()
         # the plan of this query is simple; compiling it (JIT) costs more than running it
         self.env.cr.execute("SET LOCAL jit = off")
         self.env.cr.execute(
             self._get_open_invoices_query(),
-            {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids)},
+            {
+                "today": fields.Date.context_today(self),
+                "partner_ids": list(partner_ids),
+                "move_ids": list(move_ids) if move_ids is not None else None,
+            },
         )
         rows = self.env.cr.dictfetchall()  # by name: the query is an override hook
         if not rows:
             return []
         Policy = self.env["account.payment.reminder.policy"]
-        Level = self.env["account.payment.reminder.level"]
         policies = Policy.browse({row["policy_id"] for row in rows})
         # plain values, read once: the loop below runs once per open invoice
         ladders = {policy.id: policy._get_ladder() for policy in policies}
@@ -118,58 +184,176 @@ class AccountPaymentReminderRun(models.AbstractModel):
             policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz())
             for policy in policies
         }
-        reached = Level.browse({row["level_id"] for row in rows if row["level_id"]})
-        level_keys = {level.id: (level.sequence, level.id) for level in reached}
+        # (sequence, id) orders the levels; a level before the due date (courtesy, early discount) never
+        # lists an invoice that is already due, and an invoice not yet due is never in an overdue message
+        level_keys, before_due = {}, set()
+        for ladder in ladders.values():
+            for sequence, level_id, on_discount, offset in ladder:
+                level_keys[level_id] = (sequence, level_id)
+                if on_discount or offset < 0:
+                    before_due.add(level_id)
         partners = self.env["res.partner"].browse(partner_ids)
         partner_tz = {p.id: p.tz for p in partners}
-        moves = self.env["account.move"].browse([row["id"] for row in rows])
         utc_horizon = now.date() + timedelta(days=1)  # customers east of UTC may already be a day ahead
         local_today_by_tz = {}
 
-        buckets = {}
+        buckets = defaultdict(list)
         for row in rows:
-            move_id, partner_id, policy_id, due = row["id"], row["partner_id"], row["policy_id"], row["due"]
+            partner_id, policy_id, due = row["partner_id"], row["policy_id"], row["due"]
             date_from, per_invoice, fallback_tz = settings[policy_id]
-            if date_from and due < date_from:
+            if date_from and due < date_from and not manual:
                 continue
+            restart = manual or row["ref_date"] != due
             candidates = level_candidates(
-                ladders[policy_id], level_keys.get(row["level_id"]), row["ref_date"] != due, due, row["discount_date"]
+                ladders[policy_id],
+                None if manual else level_keys.get(row["level_id"]),
+                restart,
+                due,
+                row["discount_date"],
             )
             # cheap first pass in UTC; the exact local date is checked next
-            if not pick_level(candidates, utc_horizon):
+            if due > utc_horizon and not pick_level(candidates, utc_horizon) and not manual:
                 continue
             tz = partner_tz.get(partner_id) or fallback_tz
             local_today = local_today_by_tz.get(tz)
             if local_today is None:
                 local_today = local_today_by_tz[tz] = to_local(now, tz).date()
-            level_id = pick_level(candidates, local_today)
-            if not level_id:
-                continue  # not yet due where the customer lives
-            block = self._get_block(row, local_today)
-            key = (partner_id, level_id, move_id if per_invoice else None, block)
-            bucket = buckets.setdefault(
-                key, {"policy": policy_id, "moves": [], "refs": {}, "amount": 0.0, "contacts": {}}
-            )
-            bucket["moves"].append(move_id)
-            bucket["contacts"][row["contact_id"]] = True
-            bucket["refs"][move_id] = due
-            bucket["amount"] += row["amount"] or 0.0
+            row["is_due"] = due <= local_today
+            row["new_level"] = pick_level(candidates, local_today)
+            if row["is_due"] and row["new_level"] in before_due:
+                row["new_level"] = None  # a reminder before the due date comes too late for a due invoice
+            if manual and not row["new_level"]:
+                # the gentlest level that fits: before the due date for an invoice not yet due, else the first
+                # level after it (whose date may not have come: the accountant chose to remind now)
+                fitting = [level_id for level_id, _day in candidates if (level_id in before_due) != row["is_due"]]
+                row["new_level"] = fitting[-1] if fitting else None
+            if not (row["new_level"] or row["is_due"]):
+                continue  # not yet due where the customer lives, and nothing to send for it
+            row["reached"] = None if restart else level_keys.get(row["level_id"])
+            per_invoice = per_invoice and not manual
+            row["block"] = self._get_block(row, local_today)
+            row["local_today"] = local_today
+            buckets[partner_id, policy_id, row["id"] if per_invoice else None].append(row)
 
-        groups = [
-            ReminderGroup(
-                policy=Policy.browse(bucket["policy"]),
-                level=Level.browse(level_id),
-                partner=partners.browse(partner_id).with_prefetch(partners._prefetch_ids),
-                moves=moves.browse(bucket["moves"]).with_prefetch(moves._prefetch_ids),
-                ref_dates=bucket["refs"],
-                amount=bucket["amount"],
-                move_partner_ids=list(bucket["contacts"]),
-                skip_reason=block,
-            )
-            for (partner_id, level_id, _move, block), bucket in buckets.items()
-        ]
-        self._check_rules([group for group in groups if not group.skip_reason], now)
+        credits = self._get_credits(partner_ids)
+        groups = []
+        for (_partner, policy_id, _move), bucket in buckets.items():
+            groups += self._make_groups(bucket, policy_id, level_keys, before_due, credits, manual=manual)
+        if groups:
+            moves = self.env["account.move"].browse(list({move_id for group in groups for move_id in group.moves}))
+            levels = self.env["account.payment.reminder.level"].browse(list({group.level for group in groups}))
+            for group in groups:
+                group.policy = policies.browse(group.policy).with_prefetch(policies._prefetch_ids)
+                group.level = levels.browse(group.level).with_prefetch(levels._prefetch_ids)
+                group.partner = partners.browse(group.partner).with_prefetch(partners._prefetch_ids)
+                group.moves = moves.browse(group.moves).with_prefetch(moves._prefetch_ids)
+        if not manual:
+            self._check_rules([group for group in groups if not group.skip_reason], now)
         return groups
+
+    def _make_groups(self, rows, policy_id, level_keys, before_due, credits, manual=False):
+        """The groups of one customer's invoices under one policy (ids, not
+        records yet): the message that goes now, if an invoice reached a new
+        level, and one group per reason that holds invoices due for a level
+        (so that the dry run says why they wait).
+
+        The message takes the most urgent level reached: when an invoice
+        reaches an overdue level, it lists every invoice due or overdue and not
+        held, and is at least at the highest level they reached; otherwise it is
+        a reminder before the due date (courtesy, early discount) listing the
+        invoices that reached it."""
+        groups = []
+        live = [row for row in rows if not row["block"]]
+        triggered = [row for row in live if row["new_level"]]
+        overdue = [row for row in triggered if row["new_level"] not in before_due]
+        if overdue:
+            listed = [row for row in live if row["is_due"]]
+            keys = [level_keys[row["new_level"]] for row in overdue]
+            keys += [row["reached"] for row in listed if row["reached"] and row["reached"][1] not in before_due]
+            level_id = max(keys)[1]
+            # the invoices coming due are not in an overdue message, but the customer just heard from us: their
+            # reminder before the due date is passed over (recorded as reached), not sent an hour later
+            new_levels = {row["id"]: row["new_level"] for row in triggered}
+        elif triggered:
+            listed = triggered
+            level_id = max(level_keys[row["new_level"]] for row in triggered)[1]
+            new_levels = {row["id"]: row["new_level"] for row in triggered}
+        if triggered:
+            group = self._new_group(listed, policy_id, level_id, new_levels)
+            group.ref_dates.update({row["id"]: row["due"] for row in triggered})
+            self._set_statement(group, listed, credits, asked_by=None if overdue else "all")
+            groups.append(group)
+        held = defaultdict(list)
+        for row in rows:
+            if row["block"] and row["new_level"]:
+                held[row["block"]].append(row)
+        if manual and held:
+            # the accountant may send them anyway: one group of all of them, netted as it would go
+            blocked = [row for rows_held in held.values() for row in rows_held]
+            held = {next(iter(held)): blocked}
+        for block, blocked in held.items():
+            level_id = max(level_keys[row["new_level"]] for row in blocked)[1]
+            group = self._new_group(blocked, policy_id, level_id, {row["id"]: row["new_level"] for row in blocked})
+            group.skip_reason = block
+            if manual:
+                self._set_statement(group, blocked, credits, consume=False)
+            groups.append(group)
+        return groups
+
+    @staticmethod
+    def _new_group(rows, policy_id, level_id, new_levels):
+        return ReminderGroup(
+            policy=policy_id,
+            level=level_id,
+            partner=rows[0]["partner_id"],
+            moves=[row["id"] for row in rows],
+            ref_dates={row["id"]: row["due"] for row in rows},
+            new_levels=new_levels,
+            move_partner_ids=list(dict.fromkeys(row["contact_id"] for row in rows)),
+        )
+
+    def _set_statement(self, group, rows, credits, asked_by=None, consume=True):
+        """Net what the group asks for with the customer's credits in the same
+        company and currency (consumed, so that two groups of one customer do
+        not count the same credit twice); a group that the credits cover waits
+        ('covered'). Sets the group's amounts and its statement, which the
+        message keeps and its templates list.
+
+        :param asked_by: None asks for the part of each invoice that is due on
+            the customer's date (for invoices in instalments); "all" asks for
+            the whole of each invoice (a reminder before the due date)
+        """
+        lines = []
+        for row in rows:
+            residual, residual_company = row["amount_currency"] or 0.0, row["amount"] or 0.0
+            if asked_by is None and row["terms"]:
+                today = row["local_today"].isoformat()
+                due_terms = [term for term in row["terms"] if term[0] <= today]
+                residual = sum(term[1] for term in due_terms)
+                residual_company = sum(term[2] for term in due_terms)
+            lines.append(StatementLine(row["id"], row["currency_id"], residual, residual_company, row["due"]))
+        available = credits.get((rows[0]["partner_id"], rows[0]["company_id"]), {})
+        for currency_id, amounts in available.items():
+            if amounts[0] < 0:
+                lines.append(StatementLine(0, currency_id, amounts[0], amounts[1], is_invoice=False))
+        totals = summarize(lines)
+        for currency_id, total in totals.items():
+            if consume and currency_id in available and total.netted:
+                share = total.netted / -available[currency_id][0]
+                available[currency_id][1] -= available[currency_id][1] * share
+                available[currency_id][0] += total.netted
+        group.amount = sum(total.net_company for total in totals.values())
+        group.amount_credit = sum(total.netted_company for total in totals.values())
+        group.statement = {
+            "invoices": [[line.move_id, line.currency_id, line.residual] for line in lines if line.is_invoice],
+            "totals": [
+                [currency_id, total.overdue, total.netted, total.net]
+                for currency_id, total in totals.items()
+                if total.overdue
+            ],
+        }
+        if is_covered({c: t for c, t in totals.items() if t.overdue}) and not group.skip_reason:
+            group.skip_reason = "covered"
 
     @staticmethod
     def _get_block(row, local_today):
@@ -241,9 +425,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if policy.min_amount and group.amount < policy.min_amount:
             group.skip_reason = "below_threshold"
             return
-        if last and policy.min_interval_days and key not in used:
-            allowed = last + timedelta(days=policy.min_interval_days)
-            if allowed > now:
+        if policy.min_interval_days:
+            # a message queued earlier in this run counts as one sent now
+            last = now if used[key] else last
+            allowed = last and last + timedelta(days=policy.min_interval_days)
+            if allowed and allowed > now:
                 group.skip_reason, group.next_time = "min_interval", allowed
                 return
         group.planned = self._plan_channels(group, memo=memo)

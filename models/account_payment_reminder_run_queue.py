@@ -9,6 +9,8 @@ chatter.
 The caller then dispatches what is queued (``message._dispatch()``).
 """
 
+import hashlib
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -100,6 +102,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
             "recipient": item.address or False,
             "tz": group.recipient_tz,
             "amount_due": group.amount,
+            "amount_credit": group.amount_credit,
+            "statement_data": json.dumps(group.statement) if group.statement else False,
             "trigger": item.trigger,
             "parent_id": item.parent and item.parent.id,
             "plan_id": item.plan and item.plan.id,
@@ -118,12 +122,17 @@ class AccountPaymentReminderRun(models.AbstractModel):
         return vals
 
     def _get_idempotency_key(self, item):
-        """What makes a message unique: the same level, channel and invoices
-        (at the same due dates) are never queued twice by the scheduler."""
+        """What makes a message unique: the same level and channel for the
+        same invoices, each reaching the same level at the same due date, are
+        never queued twice by the scheduler. Hashed: a customer may have
+        hundreds of invoices, and the unique index takes a few kilobytes."""
         group = item.group
-        moves_key = ",".join(str(i) for i in sorted(group.moves.ids))
-        refs = ",".join(sorted({str(d) for d in group.ref_dates.values()}))
-        return f"{item.trigger}:{group.level.id}:{item.channel}:{refs}:{moves_key}"
+        covered = ",".join(
+            f"{move_id}:{group.new_levels.get(move_id, 0)}:{group.ref_dates.get(move_id)}"
+            for move_id in sorted(group.moves.ids)
+        )
+        digest = hashlib.sha256(covered.encode()).hexdigest()[:32]
+        return f"{item.trigger}:{group.level.id}:{item.channel}:{digest}"
 
     def _create_messages(self, vals_list):
         """Create the rows; a row whose idempotency key exists already (another
@@ -162,25 +171,31 @@ class AccountPaymentReminderRun(models.AbstractModel):
         reminder only moves an invoice forward on its own policy's ladder."""
         now = fields.Datetime.now()
         groups = {id(item.group): (item.group, item.trigger) for item in outgoing if not item.parent}
-        Move = self.env["account.move"]
+        Move, Level = self.env["account.move"], self.env["account.payment.reminder.level"]
         fnames = ["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"]
         Move.flush_model(fnames)
         by_values, touched = defaultdict(list), []
         for group, trigger in groups.values():
             level = group.level
             touched += group.moves.ids
+            if trigger == "cron":
+                # each invoice records the level it reached (the others listed stay where they are)
+                for move_id, level_id in group.new_levels.items():
+                    by_values[(level_id, group.ref_dates.get(move_id))].append(move_id)
+                continue
             for move in group.moves:
-                ref_date = group.ref_dates.get(move.id)
-                if trigger != "cron":
-                    ref_date = move._get_payment_reminder_due_date()
-                    current = move.payment_reminder_level_id
-                    if level.policy_id != move._get_payment_reminder_policy() or (
-                        current
-                        and ref_date == move.payment_reminder_ref_date
-                        and (current.sequence, current.id) >= (level.sequence, level.id)
-                    ):
-                        continue
-                by_values[(level.id, ref_date)].append(move.id)
+                # by hand: forward only, to the level the invoice itself is due for (never an overdue level for
+                # an invoice not yet due, whatever level the accountant chose for the message)
+                target = Level.browse(group.new_levels.get(move.id)) if group.new_levels else level
+                ref_date = move._get_payment_reminder_due_date()
+                current = move.payment_reminder_level_id
+                if target.policy_id != move._get_payment_reminder_policy() or (
+                    current
+                    and ref_date == move.payment_reminder_ref_date
+                    and (current.sequence, current.id) >= (target.sequence, target.id)
+                ):
+                    continue
+                by_values[(target.id, ref_date)].append(move.id)
         # SQL: bookkeeping columns of posted invoices; account.move.write() would re-check the balance and
         # resync the invoice lines of every invoice for nothing
         self.env.cr.execute(

@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 PARAM_VALUES = [
     ("customer_name", "Customer name"),
     ("company_name", "Your company name"),
+    ("invoice_summary", "Invoices in short ('invoice INV/001' or '3 invoices')"),
     ("invoice_numbers", "Invoice numbers"),
     ("invoice_count", "Number of invoices"),
     ("amount_due", "Amount due"),

@@ -30,7 +30,7 @@ class TestWhatsApp(ChannelCommon):
         body_params, button = body["template"]["components"]
         self.assertEqual(
             [p["text"] for p in body_params["parameters"]],
-            ["Azure Interior", invoice.name, "$\xa01,234.50", "03/31/2026"],
+            ["Azure Interior", f"invoice {invoice.name}", "$\xa01,234.50", "03/31/2026"],
         )
         self.assertEqual(button["sub_type"], "url")
         self.assertEqual(
@@ -346,7 +346,7 @@ class TestSms(ChannelCommon):
         self.assertEqual(form["From"], "whatsapp:+15550101")
         self.assertEqual(form["ContentSid"], "HX0123456789")
         self.assertNotIn("Body", form)
-        self.assertEqual(json.loads(form["ContentVariables"])["2"], invoice.name)
+        self.assertEqual(json.loads(form["ContentVariables"])["2"], f"invoice {invoice.name}")
 
 
 @tagged("post_install", "-at_install")

@@ -154,12 +154,12 @@ class TestScheduledRun(PaymentReminderCommon):
         second = self.create_invoice(due=date(2026, 3, 31), amount=250.0)
         older = self.create_invoice(due=date(2026, 3, 22), amount=80.0)
         self.run_at("2026-03-31 09:00")
-        grouped = self.messages_for(first)
-        self.assertEqual(len(grouped), 1)
-        self.assertEqual(grouped.move_ids, first | second)
-        self.assertIn("350.00", grouped.body_html, "the total of the two invoices")
-        self.assertEqual(self.messages_for(older).level_id, self.level_overdue)
-        self.assertNotEqual(self.messages_for(older), grouped, "another level: another message")
+        message = self.messages_for(first)
+        self.assertEqual(len(message), 1, "one message for the customer, whatever the levels reached")
+        self.assertEqual(message.move_ids, first | second | older)
+        self.assertEqual(message.level_id, self.level_overdue, "at the most urgent level reached")
+        self.assertIn("430.00", message.body_html, "the total of the three invoices")
+        self.assertEqual(self.messages_for(older), message)
 
     def test_one_message_per_invoice_when_the_policy_says_so(self):
         self.policy.grouping = "invoice"

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import formatLang
 
 from ..models.account_payment_reminder_level import CHANNELS
 
@@ -8,6 +9,7 @@ SKIP_REASONS = [
     ("promise", "Promise to pay"),
     ("hold", "On hold"),
     ("opt_out", "Opted out"),
+    ("covered", "Covered by credits"),
     ("below_threshold", "Amount under the threshold"),
     ("min_interval", "Minimum interval"),
     ("budget", "Contact budget reached"),
@@ -59,12 +61,46 @@ class AccountPaymentReminderDryRun(models.TransientModel):
         self.write({"run_at": fields.Datetime.now(), "line_ids": [fields.Command.clear()] + lines})
         return True
 
+    def _explain(self, group):
+        """Why each invoice is in the message: the level it reached now, or
+        that it is due and still unpaid; then the credits netted."""
+        Level = self.env["account.payment.reminder.level"]
+        today = fields.Date.context_today(self)
+        lines = []
+        for move in group.moves.sorted(lambda m: (group.ref_dates.get(m.id) or m.invoice_date_due, m.id)):
+            due = group.ref_dates.get(move.id) or move.invoice_date_due
+            days = (today - due).days
+            when = (
+                _("due in %(days)s days", days=-days)
+                if days < 0
+                else _("due today")
+                if days == 0
+                else _("%(days)s days overdue", days=days)
+            )
+            level = Level.browse(group.new_levels.get(move.id))
+            if level:
+                lines.append(
+                    _("%(invoice)s: reached '%(level)s' (%(when)s)", invoice=move.name, level=level.name, when=when)
+                )
+            else:
+                lines.append(_("%(invoice)s: still unpaid (%(when)s)", invoice=move.name, when=when))
+        if group.amount_credit:
+            lines.append(
+                _(
+                    "Credits netted: %(amount)s",
+                    amount=formatLang(self.env, group.amount_credit, currency_obj=group.policy.currency_id),
+                )
+            )
+        return "\n".join(lines)
+
     def _prepare_lines(self, group):
         base = {
             "partner_id": group.partner.id,
             "level_id": group.level.id,
             "move_ids": [fields.Command.set(group.moves.ids)],
             "amount": group.amount,
+            "amount_credit": group.amount_credit,
+            "explanation": self._explain(group),
             "company_id": group.policy.company_id.id,
             "skip_reason": group.skip_reason or False,
             "next_time": group.next_time or False,
@@ -97,7 +133,9 @@ class AccountPaymentReminderDryRunLine(models.TransientModel):
     partner_id = fields.Many2one("res.partner", "Customer")
     level_id = fields.Many2one("account.payment.reminder.level")
     move_ids = fields.Many2many("account.move", "account_payment_reminder_dry_run_line_move_rel", string="Invoices")
-    amount = fields.Monetary()
+    amount = fields.Monetary("To Pay", help="What the message asks for, net of credits, in company currency.")
+    amount_credit = fields.Monetary("Credits Netted")
+    explanation = fields.Text("Why These Invoices")
     channel = fields.Selection(CHANNELS)
     recipient = fields.Char()
     subject = fields.Char()
