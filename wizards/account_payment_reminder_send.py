@@ -1,17 +1,23 @@
+import json
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import html2plaintext
+from odoo.tools import format_date, html2plaintext
 
 from ..models.account_move import OPEN_INVOICE_DOMAIN
 from ..models.account_payment_reminder_level import CHANNELS
-from ..models.account_payment_reminder_run import ReminderGroup
 from ..models.account_payment_reminder_run_queue import Outgoing
 from ..models.sms_template import describe_encoding
 
 
 class AccountPaymentReminderSend(models.TransientModel):
     """Send a reminder by hand: from invoices (one or several customers) or a
-    customer, on the channels chosen, with a preview per customer and channel."""
+    customer. Each customer's line follows the scheduler's rule: the most
+    urgent level its invoices are due for, listing the due invoices, net of
+    credits; invoices held (hold, promise, payment plan) are left out, and a
+    customer whose invoices are all held is blocked unless the accountant sends
+    anyway, with a reason the chatter keeps. One preview per customer and
+    channel, rendered by the scheduler's renderer: what is previewed goes."""
 
     _name = "account.payment.reminder.send"
     _description = "Send a Payment Reminder"
@@ -26,10 +32,9 @@ class AccountPaymentReminderSend(models.TransientModel):
     policy_id = fields.Many2one("account.payment.reminder.policy", compute="_compute_policy_id")
     level_id = fields.Many2one(
         "account.payment.reminder.level",
-        compute="_compute_level_id",
-        store=True,
-        readonly=False,
         domain="[('policy_id', '=', policy_id)]",
+        help="Empty: each customer gets the level its invoices are due for. A level chosen here goes to every "
+        "customer; the lines warn when it is above what is due.",
     )
     use_email = fields.Boolean("E-mail", compute="_compute_channels", store=True, readonly=False)
     use_whatsapp = fields.Boolean("WhatsApp", compute="_compute_channels", store=True, readonly=False)
@@ -43,7 +48,8 @@ class AccountPaymentReminderSend(models.TransientModel):
         readonly=False,
     )
     state = fields.Selection([("edit", "Edit"), ("confirm", "Confirm")], default="edit")
-    outside_window_count = fields.Integer(compute="_compute_outside_window_count")
+    outside_window_count = fields.Integer(compute="_compute_outside_window")
+    outside_window_note = fields.Char(compute="_compute_outside_window")
 
     def _default_move_ids(self):
         context = self.env.context
@@ -60,22 +66,14 @@ class AccountPaymentReminderSend(models.TransientModel):
         for wizard in self:
             wizard.policy_id = wizard.move_ids[:1]._get_payment_reminder_policy() if wizard.move_ids else False
 
-    @api.depends("policy_id")
-    def _compute_level_id(self):
-        """The level the invoices are due for now, else the one they reached."""
-        for wizard in self:
-            moves = wizard.move_ids
-            levels = (moves.payment_reminder_next_level_id | moves.payment_reminder_level_id).filtered_domain(
-                [("policy_id", "=", wizard.policy_id.id)]
-            )
-            wizard.level_id = levels.sorted("sequence")[-1:] or wizard.policy_id.level_ids.sorted("sequence")[:1]
-
-    @api.depends("level_id")
+    @api.depends("move_ids", "level_id")
     def _compute_channels(self):
+        """The channels of the level chosen, else of the most urgent level due."""
         for wizard in self:
-            wizard.use_email = wizard.level_id.use_email or not wizard.level_id
-            wizard.use_whatsapp = wizard.level_id.use_whatsapp
-            wizard.use_sms = wizard.level_id.use_sms
+            level = wizard.level_id or wizard._get_due_levels()[-1:]
+            wizard.use_email = level.use_email or not level
+            wizard.use_whatsapp = level.use_whatsapp
+            wizard.use_sms = level.use_sms
 
     @api.depends("move_ids", "level_id", "use_email", "use_whatsapp", "use_sms")
     def _compute_line_ids(self):
@@ -85,60 +83,148 @@ class AccountPaymentReminderSend(models.TransientModel):
             ]
 
     @api.depends("line_ids.outside_window", "line_ids.to_send")
-    def _compute_outside_window_count(self):
+    def _compute_outside_window(self):
         for wizard in self:
-            wizard.outside_window_count = len(
-                wizard.line_ids.filtered(lambda line: line.to_send and line.outside_window)
-            )
+            count = len(wizard.line_ids.filtered(lambda line: line.to_send and line.outside_window))
+            wizard.outside_window_count = count
+            if count == 1:
+                wizard.outside_window_note = _(
+                    "One message would reach its customer outside the hours of the policy (see below)."
+                )
+            else:
+                wizard.outside_window_note = _(
+                    "%(count)s messages would reach their customers outside the hours of the policy (see below).",
+                    count=count,
+                )
 
     def _get_channels(self):
         return [channel for channel, _label in CHANNELS if self[f"use_{channel}"]]
 
+    def _get_groups(self):
+        """Per customer: the group that would go (the scheduler's rule for a
+        manual reminder) and the groups of its held invoices."""
+        self.ensure_one()
+        moves = self.move_ids._origin
+        if not moves:
+            return []
+        # sudo: decides as the scheduler does, over the invoices the user selected; nothing is written
+        Run = self.env["account.payment.reminder.run"].sudo()
+        return Run._decide(moves.commercial_partner_id.ids, fields.Datetime.now(), move_ids=moves.ids, manual=True)
+
+    def _get_due_levels(self):
+        """The levels the customers' invoices are due for, least urgent first."""
+        levels = self.env["account.payment.reminder.level"]
+        for group in self._get_groups():
+            levels |= group.level
+        return levels.sorted(lambda level: (level.sequence, level.id))
+
+    def _get_customer_groups(self):
+        """[(group, the level due, notes on the held invoices left out)], one
+        per customer: the invoices that would go; or, when all are held, the
+        held ones (blocked, for the accountant to send anyway)."""
+        by_customer = {}
+        for group in self._get_groups():
+            by_customer.setdefault(group.partner, []).append(group)
+        result = []
+        for groups in by_customer.values():
+            sendable = [group for group in groups if group.skip_reason in (None, "covered")]
+            held = [group for group in groups if group.skip_reason not in (None, "covered")]
+            group = sendable[0] if sendable else held[0]
+            notes = [self._describe_held(held_group) for held_group in held]
+            if not sendable:
+                group.skip_detail, notes = "; ".join(notes), []
+            due_level = group.level
+            if self.level_id:
+                group.level = self.level_id.sudo()
+            result.append((group, due_level, notes))
+        return result
+
     def _prepare_line_vals(self):
         """One preview per customer and channel."""
         self.ensure_one()
-        # sudo: reads gateways and renders templates as the scheduler would; nothing is written
-        Run = self.env["account.payment.reminder.run"].sudo()
-        Message = self.env["account.payment.reminder.message"].sudo()
-        now = fields.Datetime.now()
         vals_list = []
-        if not self.level_id:
-            return vals_list
-        for customer, moves in self.move_ids.grouped("commercial_partner_id").items():
-            policy = moves[:1]._get_payment_reminder_policy() or self.policy_id
-            group = ReminderGroup(
-                policy=policy.sudo(),
-                level=self.level_id.sudo(),
-                partner=customer.sudo(),
-                moves=moves.sudo(),
-                amount=sum(moves.mapped("amount_residual_signed")),
-            )
+        for group, due_level, notes in self._get_customer_groups():
             for channel in self._get_channels():
-                vals_list.append(self._prepare_line(Run, Message, group, channel, now))
+                vals = self._prepare_line(group, channel, due_level)
+                if notes:
+                    vals["held_note"] = "\n".join(notes)
+                vals_list.append(vals)
         return vals_list
 
-    def _prepare_line(self, Run, Message, group, channel, now):
+    def _describe_held(self, group):
+        """Why a customer's held invoices wait, in words."""
+        reasons = dict(
+            self.env["account.payment.reminder.dry.run.line"]._fields["skip_reason"]._description_selection(self.env)
+        )
+        details = []
+        for move in group.moves:
+            customer = move.commercial_partner_id
+            until = max(
+                filter(None, [move.payment_reminder_hold_until, customer.payment_reminder_hold_until]), default=None
+            )
+            if group.skip_reason == "hold" and until:
+                why = move.payment_reminder_hold_reason or customer.payment_reminder_hold_reason
+                details.append(
+                    _(
+                        "%(invoice)s: on hold until %(date)s%(why)s",
+                        invoice=move.name,
+                        date=format_date(self.env, until),
+                        why=f" ({why})" if why else "",
+                    )
+                )
+            else:
+                details.append(
+                    _("%(invoice)s: %(reason)s", invoice=move.name, reason=reasons.get(group.skip_reason, ""))
+                )
+        return "; ".join(details)
+
+    def _prepare_line(self, group, channel, due_level):
+        # sudo: reads gateways and renders templates as the scheduler would; nothing is written
+        Run = self.env["account.payment.reminder.run"].sudo()
+        now = fields.Datetime.now()
         recipient, address, reason = Run._get_recipient(group, channel)
         blocked = reason
-        if not blocked and not self.env["account.payment.reminder.gateway"]._get_for_channel(
+        if group.partner[f"payment_reminder_optout_{channel}"]:
+            blocked = _("The customer opted out of %(channel)s reminders.", channel=dict(CHANNELS)[channel])
+        elif not blocked and not self.env["account.payment.reminder.gateway"]._get_for_channel(
             group.policy.company_id, channel
         ):
             blocked = _("No active gateway for this channel.")
+        held = group.skip_detail or (
+            group.skip_reason == "covered" and _("Covered by the customer's credits: nothing is left to pay.")
+        )
         vals = {
             "partner_id": group.partner.id,
             "recipient_partner_id": recipient.id,
             "move_ids": [fields.Command.set(group.moves.ids)],
+            "level_id": group.level.id,
             "channel": channel,
             "recipient": address or False,
             "blocked_reason": blocked or False,
-            "to_send": not blocked,
+            "hold_reason": held or False,
+            "to_send": not blocked and not held,
+            "amount_due": group.amount,
+            "amount_credit": group.amount_credit,
+            "statement_data": json.dumps(group.statement) if group.statement else False,
+            "tz": group.recipient_tz,
         }
+        if (group.level.sequence, group.level.id) > (due_level.sequence, due_level.id):
+            vals["level_warning"] = _("Above what is due: the invoices are due for '%(level)s'.", level=due_level.name)
         if group.policy:
             is_open, opens_at = group.policy._check_send_window(now, group.recipient_tz)
             if not is_open:
                 vals.update(outside_window=True, next_window_at=opens_at)
         if address:
-            preview = Message._new_preview(group.moves, channel, self.level_id, recipient, address)._preview()
+            Message = self.env["account.payment.reminder.message"].sudo()
+            preview = Message._new_preview(
+                group.moves,
+                channel,
+                group.level,
+                recipient,
+                address,
+                statement_data=vals["statement_data"],
+                tz=group.recipient_tz,
+            )._preview()
             if preview.get("failure_reason"):
                 vals.update(blocked_reason=preview["failure_reason"], to_send=False)
             vals.update(
@@ -147,8 +233,16 @@ class AccountPaymentReminderSend(models.TransientModel):
                 body=preview.get("body") or False,
                 rendered_subject=preview.get("subject") or False,
                 rendered_html=preview.get("body_html") or False,
+                whatsapp_template=preview.get("template_name") if preview.get("whatsapp_template_id") else False,
+                whatsapp_params=self._describe_whatsapp_params(preview),
+                whatsapp_button=preview.get("whatsapp_button") or False,
             )
         return vals
+
+    @staticmethod
+    def _describe_whatsapp_params(preview):
+        params = json.loads(preview.get("whatsapp_params") or "[]")
+        return "\n".join(f"{{{{{index}}}}} {value}" for index, value in enumerate(params, start=1)) or False
 
     # === ACTIONS === #
 
@@ -158,6 +252,15 @@ class AccountPaymentReminderSend(models.TransientModel):
         lines = self.line_ids.filtered(lambda line: line.to_send and not line.blocked_reason)
         if not lines:
             raise UserError(_("Nothing to send: every customer is blocked on the chosen channels."))
+        missing = lines.filtered(lambda line: line.hold_reason and not (line.override_reason or "").strip())
+        if missing:
+            raise UserError(
+                _(
+                    "Say why you send to %(customers)s despite what holds the reminders (%(reason)s).",
+                    customers=", ".join(missing.partner_id.mapped("name")),
+                    reason=missing[0].hold_reason,
+                )
+            )
         if self.state == "edit" and lines.filtered("outside_window"):
             self.state = "confirm"
             return {
@@ -189,23 +292,24 @@ class AccountPaymentReminderSend(models.TransientModel):
     def _send_lines(self, lines):
         """Queue and send the chosen previews through the scheduler's pipeline:
         the same rendering (what was previewed is what goes), the invoices move
-        to the level and its activity is scheduled. Sending the same wizard
-        twice (a double click, a retried request) sends once."""
+        forward to the level each is due for and the level's activity is
+        scheduled. Sending the same wizard twice (a double click, a retried
+        request) sends once."""
         # sudo: the history is written by code only; the user's right on the invoices is checked by the caller
         Run = self.env["account.payment.reminder.run"].sudo()
-        level = self.level_id.sudo()
+        groups = {group.partner: group for group, _due, _notes in self._get_customer_groups()}
         outgoing = []
         for line in lines:
-            moves = line.move_ids.sudo()
-            policy = moves[:1]._get_payment_reminder_policy() or self.policy_id.sudo()
-            group = ReminderGroup(
-                policy=policy,
-                level=level,
-                partner=line.partner_id.sudo(),
-                moves=moves,
-                amount=sum(moves.mapped("amount_residual_signed")),
-                recipient_tz=line.recipient_partner_id.tz or line.partner_id.tz or policy._get_fallback_tz(),
-            )
+            group = groups.get(line.partner_id.sudo())
+            if not group or group.moves != line.move_ids.sudo():
+                raise UserError(
+                    _(
+                        "The invoices of %(customer)s changed meanwhile: open the wizard again.",
+                        customer=line.partner_id.name,
+                    )
+                )
+            group.level = line.level_id.sudo()
+            group.recipient_tz = line.tz or group.recipient_tz
             edited = {}
             if line.channel == "email" and (line.subject, line.body_html) != (
                 line.rendered_subject,
@@ -216,6 +320,7 @@ class AccountPaymentReminderSend(models.TransientModel):
                     "body_html": line.body_html,
                     "body": html2plaintext(line.body_html or ""),
                 }
+            values = {"override_reason": line.override_reason.strip()} if line.hold_reason else {}
             outgoing.append(
                 Outgoing(
                     group,
@@ -224,8 +329,9 @@ class AccountPaymentReminderSend(models.TransientModel):
                     line.recipient,
                     trigger="manual",
                     user=self.env.user,
-                    key=f"manual:{self.id}:{line.partner_id.id}:{line.channel}:{level.id}",
+                    key=f"manual:{self.id}:{line.partner_id.id}:{line.channel}:{line.level_id.id}",
                     contents=edited,
+                    values=values,
                 )
             )
         messages = Run._queue(outgoing)
@@ -244,16 +350,29 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     partner_id = fields.Many2one("res.partner", "Customer")
     recipient_partner_id = fields.Many2one("res.partner", "Contact")
     move_ids = fields.Many2many("account.move", "account_payment_reminder_send_line_move_rel", string="Invoices")
+    level_id = fields.Many2one("account.payment.reminder.level")
+    level_warning = fields.Char()
     channel = fields.Selection(CHANNELS, required=True)
     recipient = fields.Char()
+    tz = fields.Char("Time Zone")
     blocked_reason = fields.Char("Blocked")
+    hold_reason = fields.Char("Held", help="What holds these invoices: send anyway only with a reason.")
+    held_note = fields.Text("Left Out", help="Invoices of this customer that are held, and are not in this reminder.")
+    override_reason = fields.Char("Why Send Anyway", help="Kept in the chatter of the invoices.")
     outside_window = fields.Boolean("Outside Hours")
     next_window_at = fields.Datetime("Next Send Window")
+    company_currency_id = fields.Many2one(related="wizard_id.policy_id.currency_id")
+    amount_due = fields.Monetary("To Pay", currency_field="company_currency_id")
+    amount_credit = fields.Monetary("Credits Netted", currency_field="company_currency_id")
+    statement_data = fields.Text()
     subject = fields.Char()
     body_html = fields.Html("E-mail", sanitize_style=True)
     rendered_subject = fields.Char(help="The subject as rendered, to tell the accountant's edits apart.")
     rendered_html = fields.Html(sanitize_style=True, help="The e-mail as rendered.")
     body = fields.Text("Text")
+    whatsapp_template = fields.Char("WhatsApp Template")
+    whatsapp_params = fields.Text("Template Parameters")
+    whatsapp_button = fields.Char("Button Link")
     encoding_info = fields.Char("Segments", compute="_compute_encoding_info")
 
     @api.depends("body", "channel")
