@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Run every check of the addon: ruff, pylint-odoo's mandatory checks, then the
 Odoo tests (unit, HTTP and browser tours) on a fresh database in a throw-away
-PostgreSQL cluster.
+PostgreSQL cluster: once installed with the addon's demo data (as OCA's CI and
+Odoo's runbot install it), once without.
 
-Usage: python3 scripts/run_tests.py [--skip-lint] [--keep] [--test-tags TAGS]
+Usage: python3 scripts/run_tests.py [--skip-lint] [--keep] [--test-tags TAGS] [--demo both|with|without]
 The last line is ``N passed, N failed``; the exit code is non-zero on any failure.
 """
 
@@ -43,7 +44,7 @@ def lint():
     return failures
 
 
-def run_odoo_tests(args):
+def run_odoo_tests(args, demo=True):
     src = odoo_env.find_odoo_src()
     odoo_env.check_odoo_version(src)
     workdir = Path(tempfile.mkdtemp(prefix="apr-test-"))
@@ -67,8 +68,16 @@ def run_odoo_tests(args):
                 "--max-cron-threads=0",
                 "--http-port",
                 str(odoo_env._free_port()),
+                *([] if demo else ["--without-demo=all"]),
             )
-            print("$ odoo-bin -i", odoo_env.ADDON, "--test-enable", f"--test-tags={tags}", flush=True)
+            print(
+                "$ odoo-bin -i",
+                odoo_env.ADDON,
+                "--test-enable",
+                f"--test-tags={tags}",
+                "(with demo data)" if demo else "--without-demo=all",
+                flush=True,
+            )
             with (
                 open(log_path, "w") as log,
                 subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc,
@@ -106,19 +115,27 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work folder and its log")
     parser.add_argument("--verbose", "-v", action="store_true", help="print the whole Odoo log")
     parser.add_argument("--test-tags", help="Odoo --test-tags (default: the whole addon)")
+    parser.add_argument(
+        "--demo",
+        choices=["both", "with", "without"],
+        default="both",
+        help="install the addon with its demo data (as OCA's CI and runbot do), without, or both in turn "
+        "(default: both)",
+    )
     args = parser.parse_args()
 
     lint_failures = 0 if args.skip_lint else lint()
-    try:
-        result = run_odoo_tests(args)
-    except odoo_env.SetupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        result = None
-    if result is None:
-        print(f"0 passed, {1 + lint_failures} failed")
-        return 1
-    passed, failed = result
-    failed += lint_failures
+    passed, failed = 0, lint_failures
+    for demo in {"both": (True, False), "with": (True,), "without": (False,)}[args.demo]:
+        try:
+            result = run_odoo_tests(args, demo=demo)
+        except odoo_env.SetupError as error:
+            print(f"error: {error}", file=sys.stderr)
+            result = None
+        if result is None:
+            print(f"{passed} passed, {failed + 1} failed")
+            return 1
+        passed, failed = passed + result[0], failed + result[1]
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
