@@ -34,3 +34,56 @@ registry.category("web_tour.tours").add("account_payment_reminder_send_tour", {
         },
     ],
 });
+
+// An accountant sends a reminder from the customer form: the wizard takes the
+// level the customer's invoices are due for, leaves out the one on hold, names
+// the contact and labels the subject in the preview.
+registry.category("web_tour.tours").add("account_payment_reminder_customer_tour", {
+    steps: () => [
+        {
+            content: "Open the customer's Invoicing tab",
+            trigger: ".o_form_view .o_notebook a.nav-link[name=accounting]",
+            run: "click",
+        },
+        {
+            content: "Open the reminder wizard from the customer",
+            trigger: ".o_form_view .o_notebook button:contains('Send Reminder')",
+            run: "click",
+        },
+        {
+            content: "One line for the customer, at the level due, with what is held left out",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains('ap@azure.example'):contains('Overdue')",
+        },
+        {
+            content: "Open the preview",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains('ap@azure.example') td[name=recipient]",
+            run: "click",
+        },
+        {
+            content: "The preview names the contact",
+            trigger: ".modal .o_field_widget[name=recipient_partner_id]:contains('Azure Interior')",
+        },
+        {
+            content: "The subject is labelled and whole",
+            trigger: ".modal label:contains('Subject')",
+        },
+        {
+            content: "The held invoice is said to be left out",
+            trigger: ".modal .o_field_widget[name=held_note]:contains('Disputed quantity')",
+        },
+        {
+            content: "The preview closes with Done, and offers no Save & New",
+            trigger: ".modal .modal-footer:not(:has(button:contains('Save & New'))) button:contains('Done')",
+            run: "click",
+        },
+        {
+            content: "Send it now",
+            trigger: ".modal:not(:has(.o_field_widget[name=held_note])) .modal-footer button:contains('Send Now'):enabled",
+            run: "click",
+        },
+        {
+            content: "The wizard closed",
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});
