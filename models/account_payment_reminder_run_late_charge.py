@@ -167,6 +167,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
             }
             if policy.late_fee_journal_id:
                 vals["journal_id"] = policy.late_fee_journal_id.id
+            if not commercial.with_company(company).property_payment_term_id:
+                vals["invoice_date_due"] = date  # due at once (Odoo would take today's date, not the charge's)
             invoice = Move.create(vals)
             currency_charges.write({"charge_move_id": invoice.id})
             invoices |= invoice

@@ -370,10 +370,10 @@ class TestLateCharges(PaymentReminderCommon):
         self.assertEqual(invoice.payment_reminder_fee_charge_ids, first_invoice)
         # the database itself refuses the same days, and the compensation twice
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.Charge.create(decided).flush_recordset()
+            self.Charge.sudo().create(decided).flush_recordset()
         other_days = dict(decided[0], date_from=date(2026, 2, 15), idempotency_key="another key")
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.Charge.create(other_days).flush_recordset()
+            self.Charge.sudo().create(other_days).flush_recordset()
 
     # === IN THE REMINDER, IN THE DRY RUN === #
 

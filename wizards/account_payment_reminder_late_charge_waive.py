@@ -55,7 +55,7 @@ class AccountPaymentReminderLateChargeWaive(models.TransientModel):
             posted._reverse_moves(
                 [
                     {
-                        "ref": _("Waived: %(reason)s", reason=self.reason),
+                        "ref": _("Late payment charges waived"),
                         "invoice_date": today,
                         "date": today,
                         "invoice_origin": move.name,
