@@ -2,7 +2,7 @@
 on the level (when it is charged). The computation is in tools/late_charges.py,
 the charging in account_payment_reminder_run_late_charge.py."""
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .account_payment_reminder_late_fee_preset import INTEREST_TYPES, PARTNER_SCOPES
@@ -151,7 +151,7 @@ class AccountPaymentReminderPolicy(models.Model):
         for policy in self:
             if policy.late_interest_rate < 0 or policy.late_interest_fixed_rate < 0:
                 raise ValidationError(
-                    _("The late-payment interest rate of '%(policy)s' cannot be negative.", policy=policy.name)
+                    self.env._("The late-payment interest rate of '%(policy)s' cannot be negative.", policy=policy.name)
                 )
 
     # === PRESETS === #

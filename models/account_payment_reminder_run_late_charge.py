@@ -17,7 +17,7 @@ from datetime import timedelta
 from markupsafe import Markup
 from psycopg2 import IntegrityError
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import format_date, formatLang
 
 from ..tools.late_charges import average_base, first_late_day, fixed_compensation, overdue_segments, simple_interest
@@ -235,13 +235,15 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 "days": charge.days,
             }
             if charge.has_fee:
-                text = _(
+                text = self.env._(
                     "Late-payment charges of %(amount)s on %(invoice)s: %(days)s days of interest and the fixed "
                     "compensation.",
                     **values,
                 )
             else:
-                text = _("Late-payment charges of %(amount)s on %(invoice)s: %(days)s days of interest.", **values)
+                text = self.env._(
+                    "Late-payment charges of %(amount)s on %(invoice)s: %(days)s days of interest.", **values
+                )
             bodies[charge.source_move_id.id] = Markup("<p>%s</p>") % text
         self.env["account.move"].browse(bodies)._message_log_batch(bodies=bodies)
 
@@ -252,8 +254,10 @@ class AccountPaymentReminderRun(models.AbstractModel):
         are rendered: for each group of the scheduler whose level charges late
         payment, charge once (``_charge_late_fees``) and attach the charges to
         the group's messages, so that they state them. A fallback message
-        states its parent's charges. A charge that cannot be made (a missing
-        account, say) is logged on the invoices and the reminder still goes.
+        states its parent's charges. Nothing is charged when no message of the
+        group can reach the customer, nor for manual sends. A charge that
+        cannot be made (a missing account, say) is logged on the invoices and
+        the reminder still goes.
 
         :param fresh: ``[(Outgoing, message)]`` as in ``_queue``
         """
@@ -265,9 +269,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     message.late_charge_ids = item.parent.late_charge_ids
                 continue
             if item.kind == "reminder" and item.trigger == "cron" and item.group.level.charge_late_fees:
-                groups.setdefault(id(item.group), (item.group, []))[1].append(message.id)
+                groups.setdefault(id(item.group), (item.group, []))[1].append(message)
         today = fields.Date.context_today(self)
-        for group, message_ids in groups.values():
+        for group, messages in groups.values():
+            if not any(message.state == "queued" for message in messages):
+                continue  # no message can reach the customer: nothing is charged that the customer is not told
             try:
                 with self.env.cr.savepoint():
                     _invoices, charges = self._charge_late_fees(
@@ -275,8 +281,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     )
             except Exception as error:  # noqa: BLE001 - a charge that cannot be made never stops the reminder
                 _logger.warning("Late-payment charges of customer %s failed: %s", group.partner.id, error)
-                note = Markup("<p>%s</p>") % _("Late-payment charges could not be made: %(error)s", error=error)
+                reason = self.env._("Late-payment charges could not be made: %(error)s", error=error)
+                note = Markup("<p>%s</p>") % reason
                 group.moves._message_log_batch(bodies=dict.fromkeys(group.moves.ids, note))
                 continue
             if charges:
-                Message.browse(message_ids).write({"late_charge_ids": [fields.Command.set(charges.ids)]})
+                Message.union(*messages).write({"late_charge_ids": [fields.Command.set(charges.ids)]})

@@ -448,7 +448,7 @@ class TestLateCharges(PaymentReminderCommon):
 
     def test_a_charge_that_cannot_be_made_never_stops_the_reminder(self):
         def broken(*args):
-            raise UserError("No income account")
+            raise ValueError("No income account")
 
         self.patch(type(self.Run), "_create_late_charge_invoices", broken)
         invoice = self.create_invoice(partner=self.business, due=date(2026, 3, 31), amount=1000.0)

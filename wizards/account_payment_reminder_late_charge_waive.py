@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -26,10 +26,10 @@ class AccountPaymentReminderLateChargeWaive(models.TransientModel):
     @api.model
     def _action_open(self, charge_moves):
         if not charge_moves:
-            raise UserError(_("There are no late-payment charges to waive."))
+            raise UserError(self.env._("There are no late-payment charges to waive."))
         return {
             "type": "ir.actions.act_window",
-            "name": _("Waive Late-Payment Charges"),
+            "name": self.env._("Waive Late-Payment Charges"),
             "res_model": self._name,
             "view_mode": "form",
             "target": "new",
@@ -42,7 +42,7 @@ class AccountPaymentReminderLateChargeWaive(models.TransientModel):
         paid = moves.filtered(lambda m: m.state == "posted" and m.payment_state != "not_paid")
         if paid:
             raise UserError(
-                _(
+                self.env._(
                     "These charge invoices are already (partly) paid; refund them by hand: %(invoices)s",
                     invoices=", ".join(paid.mapped("name")),
                 )
@@ -55,7 +55,7 @@ class AccountPaymentReminderLateChargeWaive(models.TransientModel):
             posted._reverse_moves(
                 [
                     {
-                        "ref": _("Late payment charges waived"),
+                        "ref": self.env._("Late payment charges waived"),
                         "invoice_date": today,
                         "date": today,
                         "invoice_origin": move.name,
@@ -67,7 +67,7 @@ class AccountPaymentReminderLateChargeWaive(models.TransientModel):
         # sudo: charge records are written by code only; the right to waive is the right to cancel or reverse
         # the charge invoices, exercised above as the user
         moves.sudo().payment_reminder_charged_ids.write({"waived_date": today, "waive_reason": self.reason})
-        note = Markup("<p>%s</p>") % _(
+        note = Markup("<p>%s</p>") % self.env._(
             "Late-payment charges waived by %(user)s: %(reason)s", user=self.env.user.name, reason=self.reason
         )
         for move in moves:
