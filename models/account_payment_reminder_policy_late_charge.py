@@ -4,6 +4,7 @@ the charging in account_payment_reminder_run_late_charge.py."""
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 from .account_payment_reminder_late_fee_preset import INTEREST_TYPES, PARTNER_SCOPES
 
@@ -18,6 +19,7 @@ PRESET_FIELDS = {
     "legal_ref": "late_fee_legal_ref",
     "legal_text": "late_fee_legal_text",
 }
+REFERENCE_RATE_MAX_AGE_DAYS = 184  # reference rates are set every six months
 TRANSLATED_FIELDS = {"legal_ref": "late_fee_legal_ref", "legal_text": "late_fee_legal_text"}
 
 
@@ -34,6 +36,7 @@ class AccountPaymentReminderPolicy(models.Model):
         help="Fills in the rates, compensation and legal text of a country's law or of contractual terms; "
         "complete them (the reference rate in force) and adjust as needed.",
     )
+    late_fee_preset_note = fields.Text(related="late_fee_preset_id.note", string="What to Complete")
     late_interest_type = fields.Selection(INTEREST_TYPES, "Interest", default="reference", required=True)
     late_reference_rate_name = fields.Char("Reference Rate", help="E.g. the ECB main refinancing rate.")
     late_reference_rate = fields.Float(
@@ -41,6 +44,7 @@ class AccountPaymentReminderPolicy(models.Model):
     )
     late_reference_rate_date = fields.Date("Reference Rate Since", help="When the reference rate above took effect.")
     late_interest_margin = fields.Float("Margin (points)", digits=(16, 4))
+    late_reference_rate_warning = fields.Char(compute="_compute_late_reference_rate_warning")
     late_interest_fixed_rate = fields.Float("Fixed Rate (%)", digits=(16, 4))
     late_interest_rate = fields.Float(
         "Annual Interest Rate (%)",
@@ -136,6 +140,23 @@ class AccountPaymentReminderPolicy(models.Model):
                 policy.late_interest_rate = policy.late_interest_fixed_rate
             else:
                 policy.late_interest_rate = policy.late_reference_rate + policy.late_interest_margin
+
+    @api.depends("late_charges_enabled", "late_interest_type", "late_reference_rate_date")
+    def _compute_late_reference_rate_warning(self):
+        """Reference rates change every six months (ECB, Bundesbank, Bank of England): say when it may be stale."""
+        today = fields.Date.context_today(self)
+        for policy in self:
+            since = policy.late_reference_rate_date
+            warning = False
+            if policy.late_charges_enabled and policy.late_interest_type == "reference":
+                if not since:
+                    warning = self.env._("Enter the date of the reference rate, and keep the rate current.")
+                elif (today - since).days > REFERENCE_RATE_MAX_AGE_DAYS:
+                    warning = self.env._(
+                        "The reference rate dates from %(date)s: check that it is still the one in force.",
+                        date=format_date(self.env, since),
+                    )
+            policy.late_reference_rate_warning = warning
 
     def _inverse_late_interest_rate(self):
         """Setting the total rate keeps the reference rate and moves the margin

@@ -261,6 +261,24 @@ class TestLateCharges(PaymentReminderCommon):
                 )
         self.assertFalse(self.Charge.search([("source_move_id", "in", [m.id for m in invoices.values()])]))
 
+    def test_an_admin_picks_a_preset_in_the_form_and_completes_it(self):
+        self.setup_other_currency("GBP", rates=[("2020-01-01", 0.8)])
+        with Form(self.policy) as form:
+            form.late_fee_preset_id = self.env.ref("account_payment_reminder.late_fee_preset_uk")
+            self.assertEqual(form.late_interest_type, "reference")
+            self.assertEqual(form.late_interest_margin, 8.0)
+            self.assertEqual(len(form.late_fee_tier_ids), 3)
+            self.assertIn("31 December", form.late_fee_preset_note)
+            self.assertIn("date of the reference rate", form.late_reference_rate_warning)
+            form.late_reference_rate = 4.0
+            form.late_reference_rate_date = date(2026, 8, 7)
+        self.assertEqual(self.policy.late_interest_rate, 12.0)
+        self.assertEqual(self.policy._get_late_fee_tiers(), [(0.0, 50.0), (1250.0, 87.5), (12500.0, 125.0)])
+        self.assertEqual(self.policy.late_fee_legal_ref, "Late Payment of Commercial Debts (Interest) Act 1998")
+        with self.frozen("2027-03-01 09:00"):
+            self.policy.invalidate_recordset(["late_reference_rate_warning"])
+            self.assertIn("still the one in force", self.policy.late_reference_rate_warning)
+
     def test_fixed_sums_by_tiers(self):
         self.policy.write(
             {
