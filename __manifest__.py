@@ -37,6 +37,11 @@
         "views/account_payment_reminder_dashboard_views.xml",
         "views/account_payment_reminder_menus.xml",
         "views/account_payment_reminder_templates.xml",
+        "security/account_payment_reminder_late_charge_security.xml",
+        "data/account_payment_reminder_late_fee_preset_data.xml",
+        "views/account_payment_reminder_late_charge_views.xml",
+        "views/account_payment_reminder_late_charge_templates.xml",
+        "wizards/account_payment_reminder_late_charge_waive_views.xml",
     ],
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {

@@ -23,3 +23,10 @@ from . import res_partner
 from . import res_company
 from . import res_config_settings
 from . import sms_template
+from . import account_payment_reminder_late_fee_preset
+from . import account_payment_reminder_policy_late_charge
+from . import account_payment_reminder_late_charge
+from . import account_payment_reminder_message_late_charge
+from . import account_payment_reminder_run_late_charge
+from . import account_move_late_charge
+from . import res_partner_late_charge

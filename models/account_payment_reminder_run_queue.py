@@ -64,6 +64,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not messages:
             return messages
         self._mark_invoices([item for item, _message in fresh if item.kind == "reminder"])
+        # late-payment charges of the levels that charge them, before rendering: the messages state them
+        # (account_payment_reminder_run_late_charge.py; issue 10 moves this call with the decision)
+        self._charge_queued_late_fees(fresh)
         self._ensure_access_tokens(messages.move_ids)
         broken = messages.filtered(lambda m: m.state == "queued")._render_contents()
         for item, message in fresh:

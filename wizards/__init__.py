@@ -1,3 +1,4 @@
 from . import account_payment_reminder_send
 from . import account_payment_reminder_plan_propose
 from . import account_payment_reminder_dry_run
+from . import account_payment_reminder_late_charge_waive

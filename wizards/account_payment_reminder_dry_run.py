@@ -108,11 +108,16 @@ class AccountPaymentReminderDryRun(models.TransientModel):
         if group.skip_reason or not group.planned:
             return [fields.Command.create(base)]
         Message = self.env["account.payment.reminder.message"].sudo()
+        charges = self._preview_late_charges(group)
+        if charges:
+            base["late_charge_amount"] = sum(charges.mapped("amount_company"))
         lines = []
         for channel, recipient, address, reason in group.planned:
             vals = dict(base, channel=channel, recipient=address or False, failure=reason or False)
             if address:
-                preview = Message._new_preview(group.moves, channel, group.level, recipient, address)._preview()
+                preview = Message._new_preview(
+                    group.moves, channel, group.level, recipient, address, late_charge_ids=charges
+                )._preview()
                 vals.update(
                     subject=preview.get("subject") or False,
                     text=preview.get("body") or False,
@@ -120,6 +125,17 @@ class AccountPaymentReminderDryRun(models.TransientModel):
                 )
             lines.append(fields.Command.create(vals))
         return lines
+
+    def _preview_late_charges(self, group):
+        """What the group's level would charge for late payment now (unsaved charges)."""
+        if not group.level.charge_late_fees:
+            return self.env["account.payment.reminder.late.charge"]
+        # sudo: like the decision, the preview reads every invoice of the customer; nothing is written
+        return (
+            self.env["account.payment.reminder.run"]
+            .sudo()
+            ._preview_late_fees(group.partner, group.moves, group.level, group.policy, fields.Date.context_today(self))
+        )
 
 
 class AccountPaymentReminderDryRunLine(models.TransientModel):
@@ -143,3 +159,6 @@ class AccountPaymentReminderDryRunLine(models.TransientModel):
     failure = fields.Char("Would Fail", help="The message would be recorded as failed, for this reason.")
     skip_reason = fields.Selection(SKIP_REASONS, "Skipped Because")
     next_time = fields.Datetime("Next Possible")
+    late_charge_amount = fields.Monetary(
+        "Late Charges", help="The late-payment charges the level would make now (company currency)."
+    )
