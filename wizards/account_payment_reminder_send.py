@@ -51,6 +51,20 @@ class AccountPaymentReminderSend(models.TransientModel):
     outside_window_count = fields.Integer(compute="_compute_outside_window")
     outside_window_note = fields.Char(compute="_compute_outside_window")
 
+    @api.model
+    def action_open_wizard(self):
+        """Open the wizard saved, on the invoices or customer of the context."""
+        wizard = self.create({})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "name": self.env._("Send Payment Reminder"),
+        }
+
     def _default_move_ids(self):
         context = self.env.context
         Move = self.env["account.move"]

@@ -72,8 +72,8 @@ registry.category("web_tour.tours").add("account_payment_reminder_customer_tour"
             trigger: ".modal .o_field_widget[name=held_note]:contains('Disputed quantity')",
         },
         {
-            content: "The preview closes with Done, and offers no Save & New",
-            trigger: ".modal .modal-footer:not(:has(button:contains('Save & New'))) button:contains('Done')",
+            content: "The preview is saved into the wizard, and offers no Save & New",
+            trigger: ".modal .modal-footer:not(:has(.o_form_button_save_new)) .o_form_button_save",
             run: "click",
         },
         {
