@@ -56,6 +56,21 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
         self.assertEqual(coming.payment_reminder_level_id, self.level_due, "due since 2 May: its first level")
         self.assertEqual(final.payment_reminder_level_id, self.level_final)
 
+    def test_the_dry_run_shows_the_single_message_and_why_each_invoice_is_in_it(self):
+        older = self.create_invoice(due=date(2026, 4, 10), amount=200.0)
+        self.run_at("2026-04-17 09:00")  # 'Overdue' for the older invoice
+        newer = self.create_invoice(due=date(2026, 4, 20), amount=100.0)
+        with self.frozen("2026-04-20 09:00"):
+            wizard = self.env["account.payment.reminder.dry.run"].create({})
+            wizard.action_refresh()
+        line = wizard.line_ids.filtered(lambda line: line.partner_id == self.customer)
+        self.assertEqual(len(line), 1, "one message for the customer")
+        self.assertEqual(line.move_ids, older | newer)
+        self.assertEqual(line.level_id, self.level_overdue, "the most urgent level its invoices reached")
+        self.assertIn(f"{newer.name}: reached 'Due today' (due today)", line.explanation)
+        self.assertIn(f"{older.name}: still unpaid (10 days overdue)", line.explanation)
+        self.assertEqual(line.amount, 300.0)
+
     def test_a_courtesy_message_lists_only_what_is_coming_due(self):
         first = self.create_invoice(due=date(2026, 5, 2), amount=40.0)
         second = self.create_invoice(due=date(2026, 5, 3), amount=60.0)
