@@ -118,7 +118,10 @@ class AccountPaymentReminderMessage(models.Model):
     read_at = fields.Datetime(readonly=True)
     failed_at = fields.Datetime(readonly=True)
     amount_due = fields.Monetary(
-        currency_field="company_currency_id", readonly=True, help="What the message asks for, in company currency."
+        currency_field="company_currency_id",
+        readonly=True,
+        aggregator=None,  # what each message asked for: messages repeat the same debt, a sum means nothing
+        help="What the message asked for when it went, in company currency.",
     )
     segments = fields.Integer(readonly=True)
     cost = fields.Float(readonly=True, digits=(16, 4))

@@ -19,7 +19,7 @@ def call(provider, method, url, timeout, **kwargs):
     or {})``. A timeout or a network failure raises a transient
     ReminderProviderError that says in words what went wrong (the technical
     detail goes to the log); HTTP errors are the caller's."""
-    host = urlsplit(url).hostname or url
+    host = urlsplit(url).netloc.rpartition("@")[2] or url.split("/", 1)[0]
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as error:
@@ -43,6 +43,14 @@ def call(provider, method, url, timeout, **kwargs):
 def _network_reason(error, provider, host):
     """What a network failure means, in words."""
     text = str(error).lower()
+    if isinstance(error, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+        return _lt(
+            "The address of %(provider)s is not a web address: %(host)s (it must start with https://).",
+            provider=provider,
+            host=host,
+        )
+    if isinstance(error, requests.exceptions.InvalidURL):
+        return _lt("The address of %(provider)s is not valid: check the gateway's URL.", provider=provider)
     if isinstance(error, requests.exceptions.SSLError):
         return _lt(
             "The secure connection to %(provider)s (%(host)s) failed: check its address.", provider=provider, host=host
