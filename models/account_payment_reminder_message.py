@@ -61,6 +61,12 @@ class AccountPaymentReminderMessage(models.Model):
     )
     move_count = fields.Integer("# Invoices", compute="_compute_move_count")
     invoice_names = fields.Char("Invoice Numbers", compute="_compute_invoice_names")
+    invoice_label = fields.Char(
+        "Invoices (Text)",
+        compute="_compute_invoice_names",
+        help='For templates: "invoice INV/001" or "invoices INV/001, INV/002", oldest due first, in the '
+        "message's language.",
+    )
     amount_due_display = fields.Char("Total Due", compute="_compute_amount_due_display")
     policy_id = fields.Many2one("account.payment.reminder.policy", readonly=True, index=True)
     level_id = fields.Many2one("account.payment.reminder.level", readonly=True, index=True)
@@ -168,10 +174,21 @@ class AccountPaymentReminderMessage(models.Model):
         for message in self:
             message.move_count = len(message.move_ids)
 
-    @api.depends("move_ids.name")
+    @api.depends("move_ids.name", "move_ids.invoice_date_due")
+    @api.depends_context("lang")
     def _compute_invoice_names(self):
         for message in self:
-            message.invoice_names = ", ".join(message.move_ids.mapped("name"))
+            names = message._get_sorted_moves().mapped("name")
+            message.invoice_names = ", ".join(names)
+            if len(names) == 1:
+                message.invoice_label = _("invoice %(number)s", number=names[0])
+            else:
+                message.invoice_label = _("invoices %(numbers)s", numbers=", ".join(names))
+
+    def _get_sorted_moves(self):
+        """The invoices in the order a customer reads them: oldest due first."""
+        self.ensure_one()
+        return self.move_ids.sorted(lambda move: (move.invoice_date_due or move.date, move.name or "", move.id))
 
     @api.depends("move_ids.amount_residual")
     @api.depends_context("lang")
