@@ -6,7 +6,7 @@ import json
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
-from .http import call
+from .http import NETWORK_CODES, call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -76,7 +76,7 @@ class TwilioClient:
         try:
             return self._request("GET", f"/2010-04-01/Accounts/{self.account_sid}.json", None)
         except ReminderProviderError as error:
-            if error.code in ("timeout", "connection", "20003"):
+            if error.code in NETWORK_CODES or error.code == "20003":
                 raise
             if error.code in ("http_401", "http_403"):
                 reason = REASONS[20003]

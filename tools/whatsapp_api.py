@@ -4,7 +4,7 @@ method does the I/O (``_request``)."""
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
-from .http import call
+from .http import NETWORK_CODES, call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -92,7 +92,7 @@ class WhatsAppCloudClient:
         try:
             return self._request("GET", f"/{self.phone_number_id}", None)
         except ReminderProviderError as error:
-            if error.code in ("timeout", "connection") or error.code == "190":
+            if error.code in NETWORK_CODES or error.code == "190":
                 raise
             if error.code in ("http_401", "http_403", "10", "200"):
                 reason = _lt(
