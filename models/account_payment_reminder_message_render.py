@@ -274,6 +274,7 @@ class AccountPaymentReminderMessage(models.Model):
             "customer_name": (message.recipient_partner_id or message.partner_id).name or "",
             "company_name": message.company_id.name or "",
             "invoice_numbers": message.invoice_names or "",
+            "invoice_label": message.invoice_label or "",
             "invoice_count": str(len(message.move_ids)),
             "amount_due": message.amount_due_display or "",
             "due_date": due and format_date(message.env, due, lang_code=lang) or "",

@@ -7,6 +7,7 @@ PARAM_VALUES = [
     ("customer_name", "Customer name"),
     ("company_name", "Your company name"),
     ("invoice_numbers", "Invoice numbers"),
+    ("invoice_label", "Invoice numbers, with the word invoice(s)"),
     ("invoice_count", "Number of invoices"),
     ("amount_due", "Amount due"),
     ("due_date", "Due date"),

@@ -9,7 +9,7 @@ from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
 
@@ -402,3 +402,65 @@ class TestWhatsAppInTheCustomerLanguage(ChannelCommon):
         message = self.messages_for(older)
         self.assertEqual(message.channel, "sms")
         self.assertIn(f"(invoices {older.name}, {newer.name})", message.body)
+
+
+@tagged("post_install", "-at_install")
+class TestEffectivenessOfUnbookedPayments(PaymentReminderCommon):
+    def test_a_payment_without_journal_entry_counts_as_paid_on_its_date(self):
+        """Odoo 18's default: a payment registered on a bank journal without
+        outstanding account has no journal entry until the bank statement."""
+        bank = self.env["account.journal"].create({"name": "Bank, no outstanding", "type": "bank", "code": "BNKNE"})
+        bank.inbound_payment_method_line_ids.payment_account_id = False
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=100.0)
+        self.run_at("2026-04-01 09:00")
+        payment = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": bank.id, "payment_date": date(2026, 4, 3)})
+            ._create_payments()
+        )
+        self.assertFalse(payment.move_id, "no journal entry")
+        self.run_at("2026-04-20 09:00")
+        message = self.messages_for(invoice)
+        self.assertEqual((message.paid_date, message.days_to_pay), (date(2026, 4, 3), 2.0))
+        self.assertEqual((message.paid_3d_rate, message.paid_14d_rate), (100.0, 100.0))
+
+
+@tagged("post_install", "-at_install")
+class TestDemoData(TransactionCase):
+    """What the demo database shows on the first visit (skipped without demo data)."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.env.ref("account_payment_reminder.partner_lumen_demo", raise_if_not_found=False):
+            self.skipTest("installed without demo data")
+
+    def demo(self, name):
+        return self.env.ref(f"account_payment_reminder.{name}")
+
+    def test_customers_speak_their_languages(self):
+        self.assertEqual(self.demo("partner_lumen_demo").lang, "fr_FR")
+        self.assertEqual(self.demo("partner_dispute_demo").lang, "es_ES")
+        self.assertEqual(self.demo("partner_copacabana_demo").lang, "pt_BR")
+        self.assertEqual(self.demo("partner_batik_demo").lang, "id_ID")
+        template = self.demo("level_overdue").sms_template_id.with_context(lang="pt_BR")
+        self.assertIn("o valor de", template.body, "the addon's translations are loaded for the demo languages")
+
+    def test_history_feeds_the_reports(self):
+        history = self.env["account.payment.reminder.message"].search([("idempotency_key", "like", "demo-history:%")])
+        self.assertEqual(len(history), 10)
+        self.assertTrue(all(message.queued_at.date() < date.today() for message in history), "dated in the past")
+        self.assertEqual(set(history.mapped("lang")), {"en_US", "fr_FR", "es_ES", "pt_BR", "id_ID"})
+        self.assertIn("read", history.mapped("state"))
+        self.assertIn("failed", history.mapped("state"))
+        effective = history.filtered(lambda m: m.paid_3d_rate == 100)
+        self.assertTrue(effective, "some customers paid within 3 days of a reminder")
+        self.assertTrue(history.filtered(lambda m: m.state != "failed" and m.paid_14d_rate == 0))
+        for message in effective:
+            self.assertLessEqual(message.sent_at.date(), message.paid_date, "paid after the reminder")
+
+    def test_a_partly_paid_invoice_is_chased_for_the_rest(self):
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.demo("partner_copacabana_demo").id), ("amount_total", "=", 3100.0)]
+        )
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 1550.0))
