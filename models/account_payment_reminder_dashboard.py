@@ -275,7 +275,39 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "headline": headline,
             "today": today,
             "aging": self._get_aging(),
+            "customers": self._get_top_customers(),
         }
+
+    @api.model
+    def _get_top_customers(self, limit=5):
+        """The customers who owe the most overdue, with their oldest due date
+        and the list of their overdue invoices."""
+        _ = self.env._
+        currency = self._get_company().currency_id
+        today = fields.Date.context_today(self)
+        overdue = self._overdue_domain()
+        rows = self.env["account.move"]._read_group(
+            overdue,
+            ["commercial_partner_id"],
+            ["amount_residual_signed:sum", "invoice_date_due:min", "__count"],
+            order="amount_residual_signed:sum desc",
+            limit=limit,
+        )
+        return [
+            {
+                "id": partner.id,
+                "name": partner.display_name,
+                "amount": amount,
+                "amount_display": currency.format(amount),
+                "count": count,
+                "days": (today - oldest).days,
+                "action": self._invoice_action(
+                    _("Overdue Invoices of %(customer)s", customer=partner.display_name),
+                    overdue + [("commercial_partner_id", "=", partner.id)],
+                ),
+            }
+            for partner, amount, oldest, count in rows
+        ]
 
     @api.model
     def _get_aging(self):

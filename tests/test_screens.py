@@ -124,6 +124,12 @@ class TestCreditControlOverview(PaymentReminderCommon):
             self.assertEqual(sum(amount for amount, _action in cells), figures["overdue"]["amount"])
             for amount, action in cells:
                 self.assertEqual(sum(self.open_list(action).mapped("amount_residual_signed")), amount)
+            # the customers who owe the most, each opening their overdue invoices
+            self.assertEqual(overview["customers"][0]["name"], "Disputing Shop")
+            for customer in overview["customers"]:
+                invoices = self.open_list(customer["action"])
+                self.assertEqual(sum(invoices.mapped("amount_residual_signed")), customer["amount"])
+                self.assertEqual(len(invoices), customer["count"])
             labels = [serie["label"] for serie in overview["aging"]["series"]]
             self.assertEqual(labels[0], "Not reminded yet")
             self.assertIn(reminded.payment_reminder_level_id.name, labels)

@@ -1,12 +1,13 @@
 /** @odoo-module **/
 import { Component, onWillStart, onWillUnmount, useEffect, useRef, useState } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
-import { getColor } from "@web/core/colors/colors";
-import { cookie } from "@web/core/browser/cookie";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+
+const NOT_REMINDED = "#adb5bd";
+const SEVERITY = ["#5bc0de", "#8cc152", "#f6bb42", "#e9573f", "#c0392b", "#7b241c"];
 
 /**
  * The credit controller's home: headline figures, the overdue amount by age
@@ -66,15 +67,19 @@ export class CreditControl extends Component {
         if (!aging || !aging.series.length || !canvas) {
             return;
         }
-        const scheme = cookie.get("color_scheme");
+        // not reminded yet in grey, then the levels from calm to alarming
+        const levels = aging.series.filter((serie) => serie.level_id);
+        const colors = SEVERITY.slice(Math.max(0, SEVERITY.length - levels.length));
         this.chart = new window.Chart(canvas, {
             type: "bar",
             data: {
                 labels: aging.buckets,
-                datasets: aging.series.map((serie, index) => ({
+                datasets: aging.series.map((serie) => ({
                     label: serie.label,
                     data: serie.amounts,
-                    backgroundColor: getColor(index, scheme),
+                    backgroundColor: serie.level_id
+                        ? colors[levels.indexOf(serie)] || SEVERITY.at(-1)
+                        : NOT_REMINDED,
                 })),
             },
             options: {
