@@ -330,9 +330,12 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             ):
                 key = level.id or 0
                 if key not in levels:
+                    ladder = level.policy_id.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
                     levels[key] = {
                         "level_id": key,
                         "label": level.name if level else _("Not reminded yet"),
+                        # 0 for the first level of its ladder, 1 for the last: the colour of its urgency
+                        "severity": (list(ladder).index(level) / max(len(ladder) - 1, 1)) if level in ladder else 0,
                         "sequence": (level.policy_id.sequence, level.sequence) if level else (-1, -1),
                         "amounts": [0.0] * len(AGE_BUCKETS),
                         "actions": [None] * len(AGE_BUCKETS),

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 from .account_move import open_invoice_domain_text
 
@@ -80,7 +81,9 @@ class AccountPaymentReminderPromise(models.Model):
     def _compute_display_name(self):
         for promise in self:
             promise.display_name = _(
-                "%(customer)s: promise for %(date)s", customer=promise.partner_id.name, date=promise.date or "?"
+                "%(customer)s: promise for %(date)s",
+                customer=promise.partner_id.name,
+                date=format_date(self.env, promise.date) if promise.date else "?",
             )
 
     @api.model_create_multi

@@ -67,9 +67,9 @@ export class CreditControl extends Component {
         if (!aging || !aging.series.length || !canvas) {
             return;
         }
-        // not reminded yet in grey, then the levels from calm to alarming
-        const levels = aging.series.filter((serie) => serie.level_id);
-        const colors = SEVERITY.slice(Math.max(0, SEVERITY.length - levels.length));
+        // not reminded yet in grey, then each level by its place in the ladder, from calm to alarming
+        const color = (serie) =>
+            serie.level_id ? SEVERITY[Math.round(serie.severity * (SEVERITY.length - 1))] : NOT_REMINDED;
         this.chart = new window.Chart(canvas, {
             type: "bar",
             data: {
@@ -77,9 +77,7 @@ export class CreditControl extends Component {
                 datasets: aging.series.map((serie) => ({
                     label: serie.label,
                     data: serie.amounts,
-                    backgroundColor: serie.level_id
-                        ? colors[levels.indexOf(serie)] || SEVERITY.at(-1)
-                        : NOT_REMINDED,
+                    backgroundColor: color(serie),
                 })),
             },
             options: {
