@@ -46,6 +46,7 @@
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {
         "web.assets_tests": ["account_payment_reminder/static/tests/tours/*.js"],
+        "web.assets_backend": ["account_payment_reminder/static/src/credit_control/*"],
     },
     "installable": True,
 }

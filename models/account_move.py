@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import format_date
 
 from ..tools.plans import allocate_payments
 from ..tools.schedule import level_candidates
@@ -62,6 +63,20 @@ class AccountMove(models.Model):
     payment_reminder_next_date = fields.Date("Next Reminder", compute="_compute_payment_reminder_next")
     payment_reminder_next_level_id = fields.Many2one(
         "account.payment.reminder.level", "Next Reminder Level", compute="_compute_payment_reminder_next"
+    )
+    payment_reminder_promise_id = fields.Many2one(
+        "account.payment.reminder.promise",
+        "Promise to Pay",
+        compute="_compute_payment_reminder_next",
+        help="The open promise that covers this invoice (the latest, when several do).",
+    )
+    payment_reminder_plan_id = fields.Many2one(
+        "account.payment.reminder.plan", "Payment Plan", compute="_compute_payment_reminder_next"
+    )
+    payment_reminder_waiting = fields.Char(
+        "Reminders Wait For",
+        compute="_compute_payment_reminder_next",
+        help="What holds the reminders of this invoice: an exclusion, a payment plan, a promise or a hold.",
     )
     payment_reminder_message_ids = fields.Many2many(
         "account.payment.reminder.message",
@@ -128,13 +143,43 @@ class AccountMove(models.Model):
                 move.payment_reminder_discount_date = False
                 move.payment_reminder_discount_amount = 0.0
 
-    @api.depends("payment_reminder_level_id", "payment_reminder_ref_date", "invoice_date_due", "payment_state", "state")
+    @api.depends(
+        "payment_reminder_level_id",
+        "payment_reminder_ref_date",
+        "invoice_date_due",
+        "payment_state",
+        "state",
+        "payment_reminder_exclude",
+        "payment_reminder_hold_until",
+        "commercial_partner_id.payment_reminder_exclude",
+        "commercial_partner_id.payment_reminder_hold_until",
+    )
     def _compute_payment_reminder_next(self):
+        """The next reminder as the scheduler will decide it: the ladder's next
+        level, after what holds the invoice (a promise until its date plus
+        grace, a hold until its date); under an active payment plan, the
+        plan's reminder before the next instalment."""
+        today = fields.Date.context_today(self)
+        promises, plans = self._get_payment_reminder_holders()
         for move in self:
             move.payment_reminder_next_date = False
             move.payment_reminder_next_level_id = False
+            move.payment_reminder_promise_id = promises.get(move.id, False)
+            move.payment_reminder_plan_id = plans.get(move.id, False)
+            move.payment_reminder_waiting = False
             policy = move._get_payment_reminder_policy()
-            if not policy or not move.payment_reminder_is_open or move.payment_reminder_exclude:
+            if not policy or not move.payment_reminder_is_open:
+                continue
+            waiting, held_until = move._get_payment_reminder_wait(today)
+            move.payment_reminder_waiting = waiting
+            if held_until is None:
+                continue  # excluded: never
+            plan = move.payment_reminder_plan_id
+            if plan:
+                if plan.next_date:
+                    move.payment_reminder_next_date = max(
+                        today, fields.Date.subtract(plan.next_date, days=plan.remind_before_days)
+                    )
                 continue
             due = move._get_payment_reminder_due_date()
             current = move.payment_reminder_level_id
@@ -146,11 +191,91 @@ class AccountMove(models.Model):
                 move.payment_reminder_discount_date,
             )
             if candidates:
-                # the highest level whose date has come is what goes next, else the lowest one to come
-                today = fields.Date.context_today(move)
-                level_id, level_date = next(((lv, day) for lv, day in candidates if day <= today), candidates[-1])
+                # the highest level whose date has come once nothing holds the invoice, else the lowest one to come
+                resume = max(today, held_until)
+                level_id, level_date = next(((lv, day) for lv, day in candidates if day <= resume), candidates[-1])
                 move.payment_reminder_next_level_id = level_id
-                move.payment_reminder_next_date = max(level_date, move.payment_reminder_hold_until or level_date, today)
+                move.payment_reminder_next_date = max(level_date, resume)
+
+    def _get_payment_reminder_holders(self):
+        """({invoice id: open promise}, {invoice id: active plan}) for these
+        invoices, read in two searches; the promise is the one that holds
+        longest (as the scheduler reads it)."""
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m._origin)
+        if not invoices:
+            return {}, {}
+        ids = invoices._origin.ids
+        Promise = self.env["account.payment.reminder.promise"]
+        promises = {}
+        for promise in Promise.search(
+            [("state", "=", "open"), ("partner_id", "in", invoices.commercial_partner_id.ids)], order="date desc"
+        ):
+            covered = promise.move_ids.ids or ids
+            for move in invoices:
+                if (
+                    move._origin.id in covered
+                    and promise.partner_id == move.commercial_partner_id
+                    and promise.company_id == move.company_id
+                ):
+                    held = promises.get(move.id)
+                    if not held or held._get_hold_end() < promise._get_hold_end():
+                        promises[move.id] = promise
+        plans = {}
+        for plan in self.env["account.payment.reminder.plan"].search(
+            [("state", "=", "active"), ("move_ids", "in", ids)]
+        ):
+            for move in invoices.filtered(lambda m, p=plan: m._origin in p.move_ids):
+                plans[move.id] = plan
+        return promises, plans
+
+    def _get_payment_reminder_wait(self, today):
+        """(what holds the reminders in words or False, the first day they may
+        go again; None when the invoice is excluded)."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        if self.payment_reminder_exclude:
+            return _("This invoice is excluded from reminders."), None
+        if customer.payment_reminder_exclude:
+            return _("%(customer)s is excluded from reminders.", customer=customer.name), None
+        waits = []
+        plan = self.payment_reminder_plan_id
+        if plan:
+            line = plan.next_line_id
+            waits.append(
+                (
+                    today,
+                    _(
+                        "Payment plan: next instalment %(amount)s on %(date)s.",
+                        amount=plan.currency_id.format(line.amount - line.amount_paid),
+                        date=format_date(self.env, line.date),
+                    )
+                    if line
+                    else _("Payment plan."),
+                )
+            )
+        promise = self.payment_reminder_promise_id
+        if promise and promise._get_hold_end() >= today:
+            waits.append(
+                (
+                    fields.Date.add(promise._get_hold_end(), days=1),
+                    _(
+                        "Promise to pay %(amount)s by %(date)s (then %(days)s days of grace).",
+                        amount=promise.currency_id.format(promise.amount),
+                        date=format_date(self.env, promise.date),
+                        days=promise.grace_days,
+                    ),
+                )
+            )
+        for holder, hold_until, reason in (
+            (_("This invoice"), self.payment_reminder_hold_until, self.payment_reminder_hold_reason),
+            (customer.name, customer.payment_reminder_hold_until, customer.payment_reminder_hold_reason),
+        ):
+            if hold_until and hold_until >= today:
+                text = _("%(holder)s is on hold until %(date)s.", holder=holder, date=format_date(self.env, hold_until))
+                waits.append((fields.Date.add(hold_until, days=1), f"{text} {reason}" if reason else text))
+        if not waits:
+            return False, today
+        return " ".join(text for _day, text in waits), max(day for day, _text in waits)
 
     # === BUSINESS METHODS === #
 

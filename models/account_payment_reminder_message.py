@@ -68,6 +68,12 @@ class AccountPaymentReminderMessage(models.Model):
         compute="_compute_invoice_summary",
         help="What a short message (SMS, WhatsApp, subject) names: 'invoice INV/2026/00001', or '3 invoices'.",
     )
+    invoice_label = fields.Char(
+        "Invoices (Text)",
+        compute="_compute_invoice_names",
+        help='For templates: "invoice INV/001" or "invoices INV/001, INV/002", oldest due first, in the '
+        "message's language.",
+    )
     amount_due_display = fields.Char("Total Due", compute="_compute_amount_due_display")
     policy_id = fields.Many2one("account.payment.reminder.policy", readonly=True, index=True)
     level_id = fields.Many2one("account.payment.reminder.level", readonly=True, index=True)
@@ -132,7 +138,8 @@ class AccountPaymentReminderMessage(models.Model):
     amount_due = fields.Monetary(
         currency_field="company_currency_id",
         readonly=True,
-        help="What the message asks for, net of the customer's credits, in company currency.",
+        aggregator=None,  # what each message asked for: messages repeat the same debt, a sum means nothing
+        help="What the message asked for when it went, net of the customer's credits, in company currency.",
     )
     amount_credit = fields.Monetary(
         "Credits Netted",
@@ -194,10 +201,20 @@ class AccountPaymentReminderMessage(models.Model):
             message.move_count = len(message.move_ids)
 
     @api.depends("move_ids.name", "move_ids.invoice_date_due")
+    @api.depends_context("lang")
     def _compute_invoice_names(self):
         for message in self:
-            moves = message.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.name or ""))
-            message.invoice_names = ", ".join(moves.mapped("name"))
+            names = message._get_sorted_moves().mapped("name")
+            message.invoice_names = ", ".join(names)
+            if len(names) == 1:
+                message.invoice_label = _("invoice %(number)s", number=names[0])
+            else:
+                message.invoice_label = _("invoices %(numbers)s", numbers=", ".join(names))
+
+    def _get_sorted_moves(self):
+        """The invoices in the order a customer reads them: oldest due first."""
+        self.ensure_one()
+        return self.move_ids.sorted(lambda move: (move.invoice_date_due or move.date, move.name or "", move.id))
 
     @api.depends("move_ids.name")
     @api.depends_context("lang")

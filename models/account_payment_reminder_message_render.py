@@ -54,12 +54,25 @@ class AccountPaymentReminderMessage(models.Model):
 
     def _get_whatsapp_template(self):
         """The approved WhatsApp template for this message, in the recipient's
-        language; none for the messages of a payment plan, which go as free
-        text inside the customer's 24-hour window (else fall back to e-mail)."""
+        language. None for the messages of a payment plan, nor when the
+        level has no template in the recipient's language and the customer
+        wrote in the last 24 hours: those go as free text (the SMS template,
+        in the customer's language); outside the window a template in
+        another language is better than none."""
         self.ensure_one()
+        Template = self.env["account.payment.reminder.whatsapp.template"]
         if self.kind != "reminder" or not self.level_id:
-            return self.env["account.payment.reminder.whatsapp.template"]
-        return self.level_id._get_whatsapp_template(self._get_recipient_lang(), self.company_id)
+            return Template
+        lang = self._get_recipient_lang()
+        template = self.level_id._get_whatsapp_template(lang, self.company_id)
+        if (
+            template
+            and not template._speaks(lang)
+            and self._get_sms_template()
+            and (self.recipient_partner_id or self.partner_id)._payment_reminder_whatsapp_window_open()
+        ):
+            return Template
+        return template
 
     def _get_recipient_lang(self):
         self.ensure_one()
@@ -262,6 +275,7 @@ class AccountPaymentReminderMessage(models.Model):
             "company_name": message.company_id.name or "",
             "invoice_summary": message.invoice_summary or "",
             "invoice_numbers": message.invoice_names or "",
+            "invoice_label": message.invoice_label or "",
             "invoice_count": str(len(message.move_ids)),
             "amount_due": message.amount_due_display or "",
             "due_date": due and format_date(message.env, due, lang_code=lang) or "",

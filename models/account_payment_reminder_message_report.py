@@ -39,10 +39,19 @@ class AccountPaymentReminderMessage(models.Model):
               JOIN account_payment_reminder_message_move_rel rel ON rel.message_id = msg.id
               JOIN account_move m ON m.id = rel.move_id
               LEFT JOIN LATERAL (
-                   SELECT MAX(apr.max_date) AS paid_on
-                     FROM account_move_line line
-                     JOIN account_partial_reconcile apr ON apr.debit_move_id = line.id
-                    WHERE line.move_id = m.id AND line.display_type = 'payment_term'
+                   -- the last payment: reconciled with the invoice, or registered without a journal entry
+                   -- (Odoo 18 on a journal without outstanding account, until the bank statement comes)
+                   SELECT GREATEST(
+                              (SELECT MAX(apr.max_date)
+                                 FROM account_move_line line
+                                 JOIN account_partial_reconcile apr ON apr.debit_move_id = line.id
+                                WHERE line.move_id = m.id AND line.display_type = 'payment_term'),
+                              (SELECT MAX(p.date)
+                                 FROM account_move__account_payment mp
+                                 JOIN account_payment p ON p.id = mp.payment_id
+                                WHERE mp.invoice_id = m.id AND p.move_id IS NULL
+                                  AND p.state IN ('in_process', 'paid'))
+                          ) AS paid_on
                    ) pay ON TRUE
              WHERE msg.state IN ('sent', 'delivered', 'read')
                AND msg.sent_at > %(horizon)s

@@ -6,6 +6,11 @@ from odoo.addons.base.models.res_partner import _tz_get
 from ..tools.schedule import WEEKDAYS, in_send_window, next_window_start, to_local
 
 
+def is_real_user(user):
+    """An active internal user, not the system user (OdooBot)."""
+    return bool(user) and user.active and not user.share and not user._is_superuser()
+
+
 class AccountPaymentReminderPolicy(models.Model):
     _name = "account.payment.reminder.policy"
     _description = "Payment Reminder Policy"
@@ -69,8 +74,10 @@ class AccountPaymentReminderPolicy(models.Model):
     user_id = fields.Many2one(
         "res.users",
         "Credit Controller",
-        default=lambda self: self.env.user,
-        help="Gets the activities raised by customers' replies when no salesperson is set.",
+        default=lambda self: self._default_user_id(),
+        domain="[('share', '=', False)]",
+        help="Gets the phone calls of the final notice and the to-dos raised by customers' replies when the "
+        "invoice has no salesperson. Empty: the user who last configured the policy, else the administrator.",
     )
     reminder_message_ids = fields.One2many("account.payment.reminder.message", "policy_id", "Reminders Sent")
 
@@ -110,13 +117,20 @@ class AccountPaymentReminderPolicy(models.Model):
             return True, None
         return False, next_window_start(now, tz, self.window_start, self.window_end, weekdays)
 
-    def _get_responsible_user(self):
-        """Who gets the policy's to-dos: its credit controller, when that is a
-        real user, else the administrator."""
+    @api.model
+    def _default_user_id(self):
+        """The user creating the policy, unless that is the system (data files, the scheduler)."""
+        return self.env.user if is_real_user(self.env.user) else self.env["res.users"]
+
+    def _get_responsible_user(self, salesperson=None):
+        """Who gets the policy's to-dos and phone calls: the invoice's
+        ``salesperson`` when given, else the credit controller, else the user
+        who last configured the policy, else the administrator; never the
+        system user (OdooBot) nor a portal user."""
         self.ensure_one()
-        user = self.user_id
-        if user and user.active and not user.share and user != self.env.ref("base.user_root"):
-            return user
+        for user in (salesperson, self.user_id, self.write_uid, self.create_uid):
+            if user and is_real_user(user):
+                return user
         return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
 
     def _get_fallback_tz(self):

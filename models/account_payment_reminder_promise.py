@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 from .account_move import open_invoice_domain_text
 
@@ -31,7 +32,14 @@ class AccountPaymentReminderPromise(models.Model):
         help="Empty: the promise covers all the customer's open invoices.",
     )
     date = fields.Date("Promised Date", required=True, tracking=True)
-    amount = fields.Monetary(tracking=True, help="Empty: everything due on the invoices.")
+    amount = fields.Monetary(
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+        help="What the customer promised to pay; by default everything still due on the invoices.",
+    )
     grace_days = fields.Integer(default=2, help="Days after the promised date before the promise counts as broken.")
     note = fields.Text()
     user_id = fields.Many2one("res.users", "Recorded By", default=lambda self: self.env.user)
@@ -64,11 +72,18 @@ class AccountPaymentReminderPromise(models.Model):
         for promise in self:
             promise.amount_received = max(0.0, promise.residual_at_promise - promise._get_residual())
 
+    @api.depends("partner_id", "move_ids", "currency_id", "company_id")
+    def _compute_amount(self):
+        for promise in self:
+            promise.amount = promise._get_residual() if promise.partner_id else 0.0
+
     @api.depends("partner_id", "date")
     def _compute_display_name(self):
         for promise in self:
             promise.display_name = _(
-                "%(customer)s: promise for %(date)s", customer=promise.partner_id.name, date=promise.date or "?"
+                "%(customer)s: promise for %(date)s",
+                customer=promise.partner_id.name,
+                date=format_date(self.env, promise.date) if promise.date else "?",
             )
 
     @api.model_create_multi
@@ -90,13 +105,18 @@ class AccountPaymentReminderPromise(models.Model):
             )
         return promises
 
+    def _get_hold_end(self):
+        """The last day the promise holds the reminders: its date plus grace."""
+        self.ensure_one()
+        return fields.Date.add(self.date, days=self.grace_days)
+
     def _get_moves(self):
         self.ensure_one()
         if self.move_ids:
             return self.move_ids
         return self.env["account.move"].search(
             [
-                ("commercial_partner_id", "=", self.partner_id.id),
+                ("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id),
                 ("company_id", "=", self.company_id.id),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),

@@ -236,7 +236,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not level.activity_type_id:
             return
         move = group.moves[:1]
-        user = level.activity_user_id or move.invoice_user_id or group.policy._get_responsible_user()
+        user = level.activity_user_id or group.policy._get_responsible_user(salesperson=move.invoice_user_id)
         move.activity_schedule(
             activity_type_id=level.activity_type_id.id,
             summary=_("%(level)s: %(customer)s", level=level.name, customer=group.partner.name),

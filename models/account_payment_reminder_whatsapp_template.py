@@ -8,6 +8,7 @@ PARAM_VALUES = [
     ("company_name", "Your company name"),
     ("invoice_summary", "Invoices in short ('invoice INV/001' or '3 invoices')"),
     ("invoice_numbers", "Invoice numbers"),
+    ("invoice_label", "Invoice numbers, with the word invoice(s)"),
     ("invoice_count", "Number of invoices"),
     ("amount_due", "Amount due"),
     ("due_date", "Due date"),
@@ -104,6 +105,16 @@ class AccountPaymentReminderWhatsappTemplate(models.Model):
             text = template._fill(message._get_param_values(template))
             suffix = message._get_whatsapp_button_suffix() if template.url_button else None
             template.preview = text + (f"\n[{_('View and pay')}: .../{suffix}]" if suffix else "")
+
+    def _speaks(self, lang):
+        """True when the template is written in ``lang`` (an Odoo language
+        code): chosen for it, or in its language by Meta's code ("fr" for
+        fr_FR, "pt_BR" for pt_BR)."""
+        self.ensure_one()
+        if self.lang:
+            return self.lang == lang
+        code = (self.lang_code or "").replace("-", "_")
+        return code == lang or ("_" not in code and lang.split("_")[0] == code)
 
     def _fill(self, values):
         """The body with its placeholders replaced by ``values`` (in order)."""

@@ -5,6 +5,7 @@ from odoo.tools import email_normalize
 
 from ..tools.phone import messaging_number
 from .account_payment_reminder_level import channel_label
+from .account_payment_reminder_policy import is_real_user
 
 
 class ResPartner(models.Model):
@@ -14,10 +15,13 @@ class ResPartner(models.Model):
         "account.payment.reminder.policy",
         "Reminder Policy",
         help="Overrides the company's policy for this customer (when it belongs to the invoice's company).",
+        tracking=True,
     )
-    payment_reminder_exclude = fields.Boolean("No Payment Reminders", help="Never remind this customer automatically.")
-    payment_reminder_hold_until = fields.Date("Reminders On Hold Until")
-    payment_reminder_hold_reason = fields.Char("Hold Reason")
+    payment_reminder_exclude = fields.Boolean(
+        "No Payment Reminders", help="Never remind this customer automatically.", tracking=True
+    )
+    payment_reminder_hold_until = fields.Date("Reminders On Hold Until", tracking=True)
+    payment_reminder_hold_reason = fields.Char("Hold Reason", tracking=True)
     payment_reminder_optout_email = fields.Boolean("Opted Out of E-mail Reminders")
     payment_reminder_optout_whatsapp = fields.Boolean("Opted Out of WhatsApp Reminders")
     payment_reminder_optout_sms = fields.Boolean("Opted Out of SMS Reminders")
@@ -55,6 +59,10 @@ class ResPartner(models.Model):
             "payment_reminder_optin_date",
             "payment_reminder_optin_source",
         ]
+
+    def _commercial_sync_to_children(self, fields_to_sync=None):
+        # the customer's chatter logs a hold or a policy change; its contacts only follow it
+        return super(ResPartner, self.with_context(mail_notrack=True))._commercial_sync_to_children(fields_to_sync)
 
     def _compute_payment_reminder_message_count(self):
         counts = dict(
@@ -136,11 +144,9 @@ class ResPartner(models.Model):
         body = _("%(channel)s reply from %(number)s: %(text)s", channel=label, number=number, text=words)
         self._message_log(body=body)
         last = self.env["account.payment.reminder.message"].search([("partner_id", "=", self.id)], limit=1)
-        user = (
-            last.user_id
-            or last.move_ids[:1].invoice_user_id
-            or last.policy_id.user_id
-            or self.env.ref("base.user_admin", raise_if_not_found=False)
+        policy = last.policy_id or self.env.company.payment_reminder_policy_id
+        user = next((u for u in (last.user_id, last.move_ids[:1].invoice_user_id) if is_real_user(u)), None) or (
+            policy._get_responsible_user() if policy else self.env.ref("base.user_admin", raise_if_not_found=False)
         )
         self.activity_schedule(
             "mail.mail_activity_data_todo",

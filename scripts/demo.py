@@ -4,10 +4,12 @@ and its demo data (customers and invoices at every stage, the sandbox gateway),
 one scheduler run with a summary of what was sent, then Odoo on localhost.
 
 Usage: python3 scripts/demo.py [--port 8069] [--no-serve]
-Log in as admin / admin. Ctrl-C stops Odoo and removes the cluster.
+Log in as admin / admin. Ctrl-C stops Odoo and removes the cluster and the work folder.
 """
 
 import argparse
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,21 +21,29 @@ import odoo_env
 DB = "apr_demo"
 
 SUMMARY = r"""
+from odoo import fields
 Run = env["account.payment.reminder.run"]
+Message = env["account.payment.reminder.message"]
+history = Message.search_count([])
+started = fields.Datetime.now()
 stats = Run._run()
 env.cr.commit()
-Message = env["account.payment.reminder.message"]
-messages = Message.search([], order="partner_id, id")
+# the table and its headline count the same rows: every message of this run, fallbacks included
+messages = Message.search([("queued_at", ">=", started)], order="partner_id, id")
 channels = dict(Message._fields["channel"].selection)
+sent = len(messages.filtered(lambda m: m.state in ("sent", "delivered", "read")))
+failed = len(messages.filtered(lambda m: m.state == "failed"))
+waiting = len(messages) - sent - failed
 print()
 print("=" * 100)
-print("Scheduler run: %(customers)s customers with open invoices, %(queued)s messages queued, "
-      "%(sent)s sent, %(failed)s failed, in %(seconds)ss" % stats)
+print(f"Scheduler run: {stats['customers']} customers with open invoices, {len(messages)} messages: "
+      f"{sent} sent, {failed} failed" + (f", {waiting} waiting" if waiting else "") + f", in {stats['seconds']}s")
+print(f"(and {history} reminders of the last weeks, with receipts and payments, for the reports)")
 print("=" * 100)
-print(f"{'customer':22} {'level':24} {'channel':9} {'recipient':32} {'state':8} invoices")
+print(f"{'customer':22} {'level':24} {'channel':9} {'recipient':32} {'lang':6} {'state':8} invoices")
 for m in messages:
-    print(f"{m.partner_id.name[:22]:22} {m.level_id.name[:24]:24} {channels[m.channel]:9} "
-          f"{(m.recipient or '-')[:32]:32} {m.state:8} {m.invoice_names}")
+    print(f"{m.partner_id.name[:22]:22} {(m.level_id.name or m.kind)[:24]:24} {channels[m.channel]:9} "
+          f"{(m.recipient or '-')[:32]:32} {(m.lang or '-')[:6]:6} {m.state:8} {m.invoice_names}")
     if m.failure_reason:
         print(f"{'':22}   reason: {m.failure_reason}")
 print("-" * 100)
@@ -55,25 +65,30 @@ def main():
 
     src = odoo_env.find_odoo_src()
     odoo_env.check_odoo_version(src)
+    # a termination signal cleans up like Ctrl-C does: the cluster and the work folder go
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     workdir = Path(tempfile.mkdtemp(prefix="apr-demo-"))
-    with odoo_env.throwaway_cluster() as cluster:
+    try:
+        with odoo_env.throwaway_cluster() as cluster:
 
-        def odoo(*extra, subcommand=None, **kwargs):
-            cmd = odoo_env.odoo_command(
-                src, cluster, workdir, "-d", DB, "--log-level=warn", *extra, subcommand=subcommand
-            )
-            return subprocess.run(cmd, check=True, **kwargs)
+            def odoo(*extra, subcommand=None, **kwargs):
+                cmd = odoo_env.odoo_command(
+                    src, cluster, workdir, "-d", DB, "--log-level=warn", *extra, subcommand=subcommand
+                )
+                return subprocess.run(cmd, check=True, **kwargs)
 
-        print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
-        odoo("-i", odoo_env.ADDON, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
-        odoo("--no-http", subcommand="shell", input=SUMMARY, text=True)
-        if args.no_serve:
-            return 0
-        print(f"\nOdoo is on http://localhost:{args.port} (admin / admin). Ctrl-C to stop.", flush=True)
-        try:
+            print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
+            odoo("-i", odoo_env.ADDON, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
+            odoo("--no-http", subcommand="shell", input=SUMMARY, text=True)
+            if args.no_serve:
+                return 0
+            print(f"\nOdoo is on http://localhost:{args.port} (admin / admin). Ctrl-C to stop.", flush=True)
             odoo(f"--http-port={args.port}", "--http-interface=127.0.0.1", f"--db-filter=^{DB}$", "--log-level=info")
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        print("\nStopped: the demo's database, cluster and work folder are removed.", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -19,6 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ROLE = "odoo"
 
 
+INSTALL_ODOO = """\
+    sudo apt-get install -y git python3-venv python3-dev build-essential postgresql chromium
+    sudo apt-get install -y libpq-dev libldap2-dev libsasl2-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev
+    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo ~/odoo18
+    sed -i "s/^cbor2==5.4.2 /cbor2==5.6.2 /" ~/odoo18/requirements.txt  # 5.4.2 does not build
+    python3 -m venv ~/odoo18-venv && . ~/odoo18-venv/bin/activate
+    pip install 'setuptools<70' wheel
+    pip install --no-build-isolation -r ~/odoo18/requirements.txt
+    pip install websocket-client ruff pylint-odoo phonenumbers
+    echo ~/odoo18 > "$(python3 -c 'import site; print(site.getsitepackages()[0])')/odoo18.pth"
+"""
+"""What a machine with internet needs (the README's 'Getting Odoo' says the same)."""
+
+
 class SetupError(RuntimeError):
     """Something the scripts need is missing; the message says what to do."""
 
@@ -43,9 +57,9 @@ def find_odoo_src():
     if probe.returncode != 0 or not probe.stdout.strip():
         raise SetupError(
             "Odoo 18.0 is not importable by this Python and ODOO_SRC is not set.\n"
-            "Install an Odoo 18.0 source tree and its requirements (see README.md,"
-            " 'Getting Odoo'), then either make `import odoo` work or export"
-            " ODOO_SRC=/path/to/folder/holding/odoo."
+            "On Debian or Ubuntu with internet, these commands install Odoo 18.0 Community"
+            " (see README.md, 'Getting Odoo'):\n\n" + INSTALL_ODOO + "\n"
+            "An Odoo 18.0 tree elsewhere: export ODOO_SRC=/path/to/the/folder/holding/odoo-bin"
         )
     return Path(probe.stdout.strip())
 
@@ -117,6 +131,15 @@ def throwaway_cluster(keep_dir=None):
     """
     bindir = _pg_bindir()
     base = Path(keep_dir or tempfile.mkdtemp(prefix="apr-pg-"))
+    try:
+        yield from _run_cluster(bindir, base)
+    finally:
+        # also after Ctrl-C during initdb or start: nothing is left in the temporary folder
+        if not keep_dir:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _run_cluster(bindir, base):
     data, sock = base / "data", base / "sock"
     owner = None
     if os.geteuid() == 0:
@@ -186,8 +209,6 @@ def throwaway_cluster(keep_dir=None):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        if not keep_dir:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def odoo_command(src, cluster, workdir, *args, subcommand=None):

@@ -12,3 +12,5 @@ from . import test_reporting
 from . import test_pipeline
 from . import test_statement
 from . import test_late_charges
+from . import test_screens
+from . import test_tour_credit_control

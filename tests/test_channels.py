@@ -407,7 +407,7 @@ class TestTranslations(ChannelCommon):
         self.run_at(OVERDUE)
         sms, email = self.messages_for(invoice)
         self.assertEqual(sms.lang, "fr_FR")
-        self.assertIn("reste impayée", sms.body)
+        self.assertIn("reste impayé (facture " + invoice.name + ")", sms.body)
         self.assertIn("STOP", sms.body, "the opt-out keyword stays what carriers understand")
         self.assertIn("31/03/2026", sms.body)
         self.assertIn("1 234,50", sms.body)

@@ -68,11 +68,12 @@ class TestReporting(PaymentReminderCommon):
         self.run_at("2026-04-01 09:00")
         self.customer.copy({"name": "Held", "is_company": True, "payment_reminder_hold_until": date(2026, 5, 1)})
         with self.frozen("2026-04-02 09:00"):
-            board = self.env["account.payment.reminder.dashboard"].create({"company_id": self.company.id})
-            self.assertEqual(board.overdue_amount, 500.0)
-            self.assertIn("Final notice", board.overdue_by_level)
-            self.assertIn("Overdue", board.overdue_by_level)
-            self.assertEqual(board.customers_on_hold, 1)
-            self.assertEqual(board.messages_this_week, 1, "one message for the customer, at the most urgent level")
-            action = board.action_open_overdue()
-            self.assertEqual(self.env["account.move"].search_count(action["domain"]), 2)
+            overview = self.env["account.payment.reminder.dashboard"].get_overview()
+        figures = {figure["key"]: figure for figure in overview["headline"]}
+        self.assertEqual(figures["overdue"]["amount"], 500.0)
+        levels = [serie["label"] for serie in overview["aging"]["series"]]
+        self.assertIn("Final notice", levels)
+        self.assertIn("Overdue", levels)
+        self.assertEqual(figures["customers_on_hold"]["count"], 1)
+        self.assertEqual(figures["messages_week"]["count"], 1, "one message for the customer, at the most urgent level")
+        self.assertEqual(self.env["account.move"].search_count(figures["overdue"]["action"]["domain"]), 2)

@@ -13,13 +13,26 @@ from ..exceptions import ReminderProviderError
 _lt = LazyTranslate(__name__, default_lang="en_US")
 _logger = logging.getLogger(__name__)
 
+NETWORK_CODES = {"timeout", "connection", "bad_url"}
+"""Codes of the failures ``call`` raises itself, before any answer of the provider."""
+
 
 def call(provider, method, url, timeout, **kwargs):
     """``requests.request`` with a timeout; returns ``(response, JSON answer
     or {})``. A timeout or a network failure raises a transient
     ReminderProviderError that says in words what went wrong (the technical
     detail goes to the log); HTTP errors are the caller's."""
-    host = urlsplit(url).hostname or url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2] or url.split("/", 1)[0]
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ReminderProviderError(
+            _lt(
+                "The address of %(provider)s is not a web address: %(host)s (it must start with https://).",
+                provider=provider,
+                host=host,
+            ),
+            code="bad_url",
+        )
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as error:
@@ -43,6 +56,8 @@ def call(provider, method, url, timeout, **kwargs):
 def _network_reason(error, provider, host):
     """What a network failure means, in words."""
     text = str(error).lower()
+    if isinstance(error, requests.exceptions.InvalidURL):
+        return _lt("The address of %(provider)s is not valid: check the gateway's URL.", provider=provider)
     if isinstance(error, requests.exceptions.SSLError):
         return _lt(
             "The secure connection to %(provider)s (%(host)s) failed: check its address.", provider=provider, host=host

@@ -6,7 +6,7 @@ import json
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
-from .http import call
+from .http import NETWORK_CODES, call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -71,7 +71,23 @@ class TwilioClient:
         return self._request("POST", f"/2010-04-01/Accounts/{self.account_sid}/Messages.json", data), data
 
     def check(self):
-        return self._request("GET", f"/2010-04-01/Accounts/{self.account_sid}.json", None)
+        """Read the account: proves the SID and the token. A refusal raises a
+        ReminderProviderError that says what to check."""
+        try:
+            return self._request("GET", f"/2010-04-01/Accounts/{self.account_sid}.json", None)
+        except ReminderProviderError as error:
+            if error.code in NETWORK_CODES or error.code == "20003":
+                raise
+            if error.code in ("http_401", "http_403"):
+                reason = REASONS[20003]
+            elif error.code in ("http_404", "20404"):
+                reason = _lt(
+                    "Twilio does not know the Account SID %(sid)s at this address: check the SID and the base URL.",
+                    sid=self.account_sid,
+                )
+            else:
+                reason = _lt("Twilio answered the connection test with an error (code %(code)s).", code=error.code)
+            raise ReminderProviderError(reason, code=error.code, detail=error.detail) from error
 
     def _request(self, method, path, data):
         response, answer = call(

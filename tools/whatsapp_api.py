@@ -4,7 +4,7 @@ method does the I/O (``_request``)."""
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
-from .http import call
+from .http import NETWORK_CODES, call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -87,8 +87,26 @@ class WhatsAppCloudClient:
         return self._send(payload)
 
     def check(self):
-        """Read the phone number's profile: proves the token and the id."""
-        return self._request("GET", f"/{self.phone_number_id}", None)
+        """Read the phone number's profile: proves the token and the id. A
+        refusal raises a ReminderProviderError that says what to check."""
+        try:
+            return self._request("GET", f"/{self.phone_number_id}", None)
+        except ReminderProviderError as error:
+            if error.code in NETWORK_CODES or error.code == "190":
+                raise
+            if error.code in ("http_401", "http_403", "10", "200"):
+                reason = _lt(
+                    "WhatsApp refused the access token (or it lacks the whatsapp_business_messaging permission)."
+                )
+            elif error.code in ("http_404", "100", "803"):
+                reason = _lt(
+                    "WhatsApp does not know the phone number ID %(id)s at this address: check the ID (App Dashboard, "
+                    "WhatsApp > API Setup) and the base URL.",
+                    id=self.phone_number_id,
+                )
+            else:
+                reason = _lt("WhatsApp answered the connection test with an error (code %(code)s).", code=error.code)
+            raise ReminderProviderError(reason, code=error.code, detail=error.detail) from error
 
     def _send(self, payload):
         answer = self._request("POST", f"/{self.phone_number_id}/messages", payload)

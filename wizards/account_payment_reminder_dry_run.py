@@ -29,6 +29,11 @@ class AccountPaymentReminderDryRun(models.TransientModel):
     to_send_count = fields.Integer(compute="_compute_counts")
     skipped_count = fields.Integer(compute="_compute_counts")
 
+    @api.depends("run_at")
+    def _compute_display_name(self):
+        for wizard in self:
+            wizard.display_name = _("What Would Be Sent Now")
+
     @api.depends("line_ids.skip_reason")
     def _compute_counts(self):
         for wizard in self:
@@ -45,7 +50,7 @@ class AccountPaymentReminderDryRun(models.TransientModel):
             "res_id": wizard.id,
             "view_mode": "form",
             "target": "current",
-            "name": _("What would be sent now"),
+            "name": _("What Would Be Sent Now"),
         }
 
     def action_refresh(self):
