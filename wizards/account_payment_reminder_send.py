@@ -178,14 +178,13 @@ class AccountPaymentReminderSend(models.TransientModel):
             )
             if group.skip_reason == "hold" and until:
                 why = move.payment_reminder_hold_reason or customer.payment_reminder_hold_reason
-                details.append(
-                    _(
-                        "%(invoice)s: on hold until %(date)s%(why)s",
-                        invoice=move.name,
-                        date=format_date(self.env, until),
-                        why=f" ({why})" if why else "",
+                until = format_date(self.env, until)
+                if why:
+                    details.append(
+                        _("%(invoice)s: on hold until %(date)s (%(why)s)", invoice=move.name, date=until, why=why)
                     )
-                )
+                else:
+                    details.append(_("%(invoice)s: on hold until %(date)s", invoice=move.name, date=until))
             else:
                 details.append(
                     _("%(invoice)s: %(reason)s", invoice=move.name, reason=reasons.get(group.skip_reason, ""))
