@@ -23,3 +23,9 @@ from . import res_partner
 from . import res_company
 from . import res_config_settings
 from . import sms_template
+from . import account_payment_reminder_access
+from . import account_payment_reminder_response
+from . import account_payment_reminder_policy_portal
+from . import account_payment_reminder_plan_portal
+from . import account_payment_reminder_message_portal
+from . import account_payment_reminder_run_portal

@@ -65,7 +65,9 @@ def main():
             return subprocess.run(cmd, check=True, **kwargs)
 
         print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
-        odoo("-i", odoo_env.ADDON, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
+        # payment_demo: the customer's page pays through Odoo's demo provider (nothing is charged)
+        addons = f"{odoo_env.ADDON},payment_demo"
+        odoo("-i", addons, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
         odoo("--no-http", subcommand="shell", input=SUMMARY, text=True)
         if args.no_serve:
             return 0
