@@ -43,6 +43,7 @@ class PaymentReminderPortal(PaymentPortal):
         lang = partner.lang if partner.lang in installed else access.company_id.partner_id.lang
         context = {"lang": lang if lang in installed else "en_US", "tz": partner.tz or access.company_id.partner_id.tz}
         request.update_context(**context)
+        request.lang = request.env["res.lang"]._get_data(code=context["lang"])
         return access.with_context(**context), state
 
     def _render_page(self, access, error=None, done=None, status=200):
@@ -149,7 +150,15 @@ class PaymentReminderPortal(PaymentPortal):
 
     # === THE PAGE === #
 
-    @http.route("/reminder/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
+    @http.route(
+        "/reminder/<string:token>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        multilang=False,
+        sitemap=False,
+    )
     def reminder_page(self, token, done=None, **kwargs):
         access, state = self._get_access(token)
         if state != "valid":
@@ -157,7 +166,9 @@ class PaymentReminderPortal(PaymentPortal):
         access.last_seen_at = fields.Datetime.now()
         return self._render_page(access, done=done)
 
-    @http.route("/reminder/<string:token>/promise", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/reminder/<string:token>/promise", type="http", auth="public", methods=["POST"], website=True, multilang=False
+    )
     def reminder_promise(self, token, date=None, amount=None, **kwargs):
         def action(access):
             promised = self._parse_date(date, _("The date"))
@@ -167,7 +178,9 @@ class PaymentReminderPortal(PaymentPortal):
 
         return self._handle_post(token, "promise", action)
 
-    @http.route("/reminder/<string:token>/plan", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/reminder/<string:token>/plan", type="http", auth="public", methods=["POST"], website=True, multilang=False
+    )
     def reminder_plan(self, token, count=None, frequency=None, **kwargs):
         def action(access):
             response = (
@@ -179,7 +192,9 @@ class PaymentReminderPortal(PaymentPortal):
 
         return self._handle_post(token, "plan", action)
 
-    @http.route("/reminder/<string:token>/report", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/reminder/<string:token>/report", type="http", auth="public", methods=["POST"], website=True, multilang=False
+    )
     def reminder_report(self, token, kind=None, note=None, payment_date=None, reference=None, **kwargs):
         def action(access):
             if kind not in ("paid", "dispute"):
@@ -198,7 +213,14 @@ class PaymentReminderPortal(PaymentPortal):
 
         return self._handle_post(token, kind, action)
 
-    @http.route("/reminder/<string:token>/preferences", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/reminder/<string:token>/preferences",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+        multilang=False,
+    )
     def reminder_preferences(self, token, preferred=None, **kwargs):
         def action(access):
             optouts = {channel: kwargs.get(f"optout_{channel}") == "on" for channel in ("email", "whatsapp", "sms")}
@@ -208,7 +230,14 @@ class PaymentReminderPortal(PaymentPortal):
 
         return self._handle_post(token, "preferences", action)
 
-    @http.route("/reminder/<string:token>/unsubscribe", type="http", auth="public", methods=["GET"])
+    @http.route(
+        "/reminder/<string:token>/unsubscribe",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        multilang=False,
+    )
     def reminder_unsubscribe_page(self, token, **kwargs):
         """Where the e-mail's unsubscribe link lands: the preferences on the page."""
         access, state = self._get_access(token)
@@ -247,7 +276,9 @@ class PaymentReminderPortal(PaymentPortal):
             )
         return request.make_response(_("You will not receive payment reminders by e-mail any more."))
 
-    @http.route("/reminder/<string:token>/renew", type="http", auth="public", methods=["POST"])
+    @http.route(
+        "/reminder/<string:token>/renew", type="http", auth="public", methods=["POST"], website=True, multilang=False
+    )
     def reminder_renew(self, token, **kwargs):
         """An expired link: send a fresh one to the customer's address on file."""
         access, state = self._get_access(token)
@@ -269,6 +300,8 @@ class PaymentReminderPortal(PaymentPortal):
         type="http",
         auth="public",
         methods=["GET"],
+        website=True,
+        multilang=False,
         sitemap=False,
     )
     def reminder_pay(self, token, scope, record_id, **kwargs):

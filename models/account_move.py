@@ -238,3 +238,12 @@ class AccountMove(models.Model):
             invoice.id: invoice.currency_id.round(max(open_amounts[invoice] - covered[invoice], 0.0))
             for invoice in self
         }
+
+    def _get_invoice_next_payment_values(self, custom_amount=None):
+        """One payment transaction for several invoices (the reminder page's
+        "pay all overdue"): Odoo 18.0 before odoo/odoo#186877 asks this of all
+        the transaction's invoices at once and fails; several invoices have no
+        early-discount instalment to pay."""
+        if len(self) > 1:
+            return {"installment_state": False, "amount_due": 0.0}
+        return super()._get_invoice_next_payment_values(custom_amount=custom_amount)

@@ -10,3 +10,4 @@ from . import test_plans
 from . import test_tour
 from . import test_reporting
 from . import test_pipeline
+from . import test_portal

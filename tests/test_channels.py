@@ -33,9 +33,8 @@ class TestWhatsApp(ChannelCommon):
             ["Azure Interior", invoice.name, "$\xa01,234.50", "03/31/2026"],
         )
         self.assertEqual(button["sub_type"], "url")
-        self.assertEqual(
-            button["parameters"][0]["text"], f"my/invoices/{invoice.id}?access_token={invoice.access_token}"
-        )
+        page = self.env["account.payment.reminder.access"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(button["parameters"][0]["text"], f"reminder/{page.token}", "the customer's page")
         self.assertIn(invoice.name, message.body, "the history keeps the text as the customer reads it")
 
     def test_not_on_whatsapp_falls_back_to_sms(self):
