@@ -43,6 +43,10 @@ for group in Run._run(send=False)["groups"]:
     if group.skip_reason:
         when = f" until {group.next_time:%Y-%m-%d %H:%M} UTC" if group.next_time else ""
         print(f"  {group.partner.name[:22]:22} {group.level.name[:24]:24} {reasons[group.skip_reason]}{when}")
+print("-" * 100)
+print("The customers' pages behind these reminders (pay there with the demo provider, any card number):")
+for access in env["account.payment.reminder.access"].search([], order="partner_id"):
+    print(f"  {access.partner_id.name[:22]:22} {access.url}")
 print("=" * 100)
 """
 

@@ -75,12 +75,12 @@ class ReminderPageCommon(PaymentReminderCommon, HttpCase):
     def page(self, access=None, path="", **kwargs):
         return self.url_open(f"/reminder/{(access or self.access).token}{path}", **kwargs)
 
-    def post(self, path, data=None, access=None, files=None, csrf=True):
+    def post(self, path, data=None, access=None, files=None, csrf=True, timeout=12):
         """Post a form of the page as a browser does: with the CSRF token of the page."""
         data = dict(data or {})
         if csrf:
             data["csrf_token"] = CSRF_RE.search(self.page(access).text).group(1)
-        response = self.page(access, path, data=data, files=files, allow_redirects=False)
+        response = self.page(access, path, data=data, files=files, allow_redirects=False, timeout=timeout)
         self.env.invalidate_all()
         return response
 
@@ -345,7 +345,7 @@ class TestReminderPage(ReminderPageCommon):
             ({"proof": ("run.exe", b"MZ\x90\x00\x03" + b"\x00" * 100, "application/octet-stream")}, "PDF or a picture"),
         ):
             with self.subTest(file=files["proof"][0]):
-                response = self.post("/report", data, files=files)
+                response = self.post("/report", data, files=files, timeout=120)
                 self.assertEqual(response.status_code, 400)
                 self.assertIn(words, response.text)
         self.assertFalse(
