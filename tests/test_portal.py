@@ -129,6 +129,16 @@ class TestReminderPage(ReminderPageCommon):
         ((currency, total),) = statement["totals"]
         self.assertEqual((total.overdue, total.not_due, total.credits, total.net), (900.0, 300.0, -100.0, 800.0))
 
+    def test_the_page_speaks_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["account_payment_reminder"], ["fr_FR"], overwrite=True)
+        self.customer.lang = "fr_FR"
+        html = self.page().text
+        for words in ("Factures ouvertes", "jours de retard", "Je conteste une facture", "Payer cette facture"):
+            self.assertIn(words, html)
+        response = self.post("/promise", {"date": str(self.today - timedelta(days=1))})
+        self.assertIn("Choisissez une date à partir d&#39;aujourd&#39;hui.", response.text, "errors too")
+
     def test_a_link_never_shows_another_customer_or_company(self):
         other = self.env["res.partner"].create({"name": "Bistro Other", "email": "other@bistro.example"})
         other_invoice = self.create_invoice(partner=other, due=self.today - timedelta(days=5), amount=111.0)
