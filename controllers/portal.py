@@ -351,7 +351,7 @@ class PaymentReminderPortal(PaymentPortal):
     def reminder_transaction(self, token, scope, record_id, amount=None, csrf_token=None, access_token=None, **kwargs):
         """Create the payment transaction of what ``reminder_pay`` showed:
         the amount and the invoices are the server's, never the browser's."""
-        access, state = request.env["account.payment.reminder.access"].sudo()._find(token)  # sudo: see _get_access
+        access, state = self._get_access(token)
         if state != "valid":
             raise ValidationError(_("This link has expired."))
         if not request.validate_csrf(csrf_token):

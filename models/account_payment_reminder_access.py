@@ -248,7 +248,7 @@ class AccountPaymentReminderAccess(models.Model):
             for currency, total in statement["totals"]:
                 if currency.id == record_id and not currency.is_zero(total.net) and total.move_ids:
                     moves = self.env["account.move"].browse(total.move_ids)
-                    return moves, currency.round(total.net), currency, _("Overdue invoices")
+                    return moves, currency.round(total.net), currency, _("Invoices due")
         elif scope == "instalment":
             for plan in self._get_plans().filtered(lambda p: p.state == "active"):
                 line = plan.next_line_id
