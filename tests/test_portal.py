@@ -168,6 +168,11 @@ class TestReminderPage(ReminderPageCommon):
         self.assertEqual(response.status_code, 200)
         self.assertIn("This link has expired", response.text)
         self.assertNotIn(self.invoice.name, response.text, "an expired link shows nothing of the account")
+        # turning e-mails off needs no valid link: it can only ever quiet the reminders
+        self.assertIn("Stop e-mail reminders", response.text)
+        self.page(path="/unsubscribe", data={"List-Unsubscribe": "One-Click"})
+        self.env.invalidate_all()
+        self.assertTrue(self.customer.payment_reminder_optout_email)
         self.assertEqual(self.post("/promise", {"date": str(self.today)}).status_code, 403)
         self.assertFalse(self.env["account.payment.reminder.promise"].search([("partner_id", "=", self.customer.id)]))
         response = self.post("/renew")
