@@ -9,7 +9,7 @@
     "website": "https://github.com/account-payment-reminder/account_payment_reminder",
     "author": "account_payment_reminder authors",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "portal", "phone_validation", "sms", "link_tracker"],
+    "depends": ["account", "mail", "portal", "phone_validation", "sms", "link_tracker", "payment", "account_payment"],
     "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/account_payment_reminder_security.xml",
@@ -42,6 +42,9 @@
         "views/account_payment_reminder_late_charge_views.xml",
         "views/account_payment_reminder_late_charge_templates.xml",
         "wizards/account_payment_reminder_late_charge_waive_views.xml",
+        "data/mail_template_portal_data.xml",
+        "views/account_payment_reminder_portal_templates.xml",
+        "views/account_payment_reminder_response_views.xml",
     ],
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {

@@ -30,3 +30,9 @@ from . import account_payment_reminder_message_late_charge
 from . import account_payment_reminder_run_late_charge
 from . import account_move_late_charge
 from . import res_partner_late_charge
+from . import account_payment_reminder_access
+from . import account_payment_reminder_response
+from . import account_payment_reminder_policy_portal
+from . import account_payment_reminder_plan_portal
+from . import account_payment_reminder_message_portal
+from . import account_payment_reminder_run_portal

@@ -114,10 +114,15 @@ class AccountMove(models.Model):
             move.payment_reminder_message_count = len(move.payment_reminder_message_ids)
 
     def _compute_payment_reminder_url(self):
+        """The customer's reminder page when it has a valid link (reminders make
+        one), else the invoice's portal page."""
+        # sudo: page links are written by code only; each invoice's own customer and company are the scope
+        pages = self.env["account.payment.reminder.access"].sudo()._get_urls(self._origin)
         for move in self:
             saved = move._origin  # a preview holds its invoices as unsaved copies: link to the real ones
             if saved.is_invoice(include_receipts=True):
-                move.payment_reminder_url = saved.get_base_url() + saved.get_portal_url()
+                page = saved.is_sale_document() and pages.get((saved.commercial_partner_id.id, saved.company_id.id))
+                move.payment_reminder_url = page or saved.get_base_url() + saved.get_portal_url()
             else:
                 move.payment_reminder_url = False
 
@@ -358,3 +363,12 @@ class AccountMove(models.Model):
             invoice.id: invoice.currency_id.round(max(open_amounts[invoice] - covered[invoice], 0.0))
             for invoice in self
         }
+
+    def _get_invoice_next_payment_values(self, custom_amount=None):
+        """One payment transaction for several invoices (the reminder page's
+        "pay all overdue"): Odoo 18.0 before odoo/odoo#186877 asks this of all
+        the transaction's invoices at once and fails; several invoices have no
+        early-discount instalment to pay."""
+        if len(self) > 1:
+            return {"installment_state": False, "amount_due": 0.0}
+        return super()._get_invoice_next_payment_values(custom_amount=custom_amount)

@@ -93,6 +93,7 @@ class AccountPaymentReminderMessage(models.Model):
         """Render the messages and write what they will carry. A message whose
         template fails is failed with the reason; the admin gets one activity
         per broken template. Returns the failed messages."""
+        self._ensure_portal_access()
         self._ensure_payment_links()
         contents = self._compute_contents()
         failed = self.browse()
@@ -367,11 +368,11 @@ class AccountPaymentReminderMessage(models.Model):
         return self.move_ids._origin.sorted(lambda m: (m.invoice_date_due or m.date, m.id))[:1]
 
     def _get_whatsapp_button_suffix(self):
-        """The variable end of the template's URL button: the portal path, with
-        its access token, of the oldest invoice (the button's fixed prefix is
-        the site's address)."""
+        """The variable end of the template's URL button: the path of the
+        oldest invoice's payment link, the customer's page (the button's fixed
+        prefix is the site's address)."""
         move = self._get_link_move()
-        return move and move.get_portal_url().lstrip("/")
+        return move and move.payment_reminder_url.removeprefix(move.get_base_url()).lstrip("/")
 
     # === PREVIEWS === #
 

@@ -53,6 +53,12 @@ class AccountPaymentReminderPromise(models.Model):
         readonly=True, help="What the invoices still asked for when the promise was made."
     )
     amount_received = fields.Monetary(compute="_compute_amount_received")
+    source = fields.Selection(
+        [("accountant", "Accountant"), ("portal", "Customer, on the reminder page")],
+        default="accountant",
+        required=True,
+        readonly=True,
+    )
 
     @api.constrains("amount", "grace_days")
     def _check_amounts(self):

@@ -104,6 +104,7 @@ class AccountPaymentReminderProviderMail(models.AbstractModel):
             "email_from": message.email_from or message.company_id.email_formatted,
             "email_to": message.recipient,
             "reply_to": message.company_id.email_formatted or False,
+            "headers": repr(message._get_email_headers()),
             "auto_delete": False,
             "model": False,
             "res_id": False,

@@ -9,6 +9,11 @@ class ResCompany(models.Model):
         domain="[('company_id', '=', id)]",
         help="The policy that chases this company's customer invoices, unless a customer or an invoice has its own.",
     )
+    payment_reminder_link_days = fields.Integer(
+        "Reminder Link Validity (days)",
+        default=30,
+        help="How long the link in a reminder opens the customer's page; the customer can ask for a fresh one.",
+    )
 
     def _payment_reminder_install_policies(self):
         """Give every company without a policy a copy of the shipped default."""
@@ -28,3 +33,7 @@ class ResCompany(models.Model):
         companies = super().create(vals_list)
         companies._payment_reminder_install_policies()
         return companies
+
+    def _get_payment_reminder_link_days(self):
+        self.ensure_one()
+        return max(self.payment_reminder_link_days, 1)

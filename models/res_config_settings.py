@@ -9,3 +9,4 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         domain="[('company_id', '=', company_id)]",
     )
+    payment_reminder_link_days = fields.Integer(related="company_id.payment_reminder_link_days", readonly=False)

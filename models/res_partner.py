@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import email_normalize
 
 from ..tools.phone import messaging_number
-from .account_payment_reminder_level import channel_label
+from .account_payment_reminder_level import CHANNELS, channel_label
 from .account_payment_reminder_policy import is_real_user
 
 
@@ -44,6 +44,11 @@ class ResPartner(models.Model):
         "Broken Promises", compute="_compute_payment_reminder_promises"
     )
     payment_reminder_plan_ids = fields.One2many("account.payment.reminder.plan", "partner_id", "Payment Plans")
+    payment_reminder_preferred_channel = fields.Selection(
+        CHANNELS,
+        "Preferred Reminder Channel",
+        help="Tried first among a level's channels (the customer chooses it on the reminder page).",
+    )
 
     @api.model
     def _commercial_fields(self):
@@ -58,6 +63,7 @@ class ResPartner(models.Model):
             "payment_reminder_optout_note",
             "payment_reminder_optin_date",
             "payment_reminder_optin_source",
+            "payment_reminder_preferred_channel",
         ]
 
     def _commercial_sync_to_children(self, fields_to_sync=None):
@@ -181,3 +187,8 @@ class ResPartner(models.Model):
                     note=note,
                 )
             )
+
+    def _payment_reminder_sort_channels(self, channels):
+        """``channels`` with the customer's preferred one first."""
+        preferred = self.commercial_partner_id.payment_reminder_preferred_channel
+        return sorted(channels, key=lambda channel: channel != preferred) if preferred else list(channels)

@@ -53,6 +53,10 @@ for group in Run._run(send=False)["groups"]:
     if group.skip_reason:
         when = f" until {group.next_time:%Y-%m-%d %H:%M} UTC" if group.next_time else ""
         print(f"  {group.partner.name[:22]:22} {group.level.name[:24]:24} {reasons[group.skip_reason]}{when}")
+print("-" * 100)
+print("The customers' pages behind these reminders (pay there with the demo provider, any card number):")
+for access in env["account.payment.reminder.access"].search([], order="partner_id"):
+    print(f"  {access.partner_id.name[:22]:22} {access.url}")
 print("=" * 100)
 """
 
@@ -79,7 +83,9 @@ def main():
                 return subprocess.run(cmd, check=True, **kwargs)
 
             print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
-            odoo("-i", odoo_env.ADDON, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
+            # payment_demo: the customer's page pays through Odoo's demo provider (nothing is charged)
+            addons = f"{odoo_env.ADDON},payment_demo"
+            odoo("-i", addons, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
             odoo("--no-http", subcommand="shell", input=SUMMARY, text=True)
             if args.no_serve:
                 return 0

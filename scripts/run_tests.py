@@ -60,7 +60,8 @@ def run_odoo_tests(args, demo=True):
                 "-d",
                 "apr_test",
                 "-i",
-                odoo_env.ADDON,
+                # payment_demo: the reminder page's tests and tours pay through Odoo's demo provider
+                f"{odoo_env.ADDON},payment_demo",
                 "--test-enable",
                 f"--test-tags={tags}",
                 "--stop-after-init",

@@ -14,3 +14,5 @@ from . import test_statement
 from . import test_late_charges
 from . import test_screens
 from . import test_tour_credit_control
+from . import test_portal
+from . import test_portal_tour

@@ -33,9 +33,8 @@ class TestWhatsApp(ChannelCommon):
             ["Azure Interior", f"invoice {invoice.name}", "$\xa01,234.50", "03/31/2026"],
         )
         self.assertEqual(button["sub_type"], "url")
-        self.assertEqual(
-            button["parameters"][0]["text"], f"my/invoices/{invoice.id}?access_token={invoice.access_token}"
-        )
+        page = self.env["account.payment.reminder.access"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(button["parameters"][0]["text"], f"reminder/{page.token}", "the customer's page")
         self.assertIn(invoice.name, message.body, "the history keeps the text as the customer reads it")
 
     def test_not_on_whatsapp_falls_back_to_sms(self):
@@ -218,7 +217,8 @@ class TestSms(ChannelCommon):
         self.assertIn("$ 1,234.50", message.body, "no-break spaces replaced, the SMS stays GSM-7")
         self.assertIn(message.payment_link, message.body)
         tracker = self.tracker_for(message.payment_link)
-        self.assertEqual(tracker.url, invoice.payment_reminder_url)
+        page = self.env["account.payment.reminder.access"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(tracker.url, page.url, "the customer's reminder page")
         self.assertTrue(tracker.url.startswith("http"), "links in SMS are absolute")
         self.assertLessEqual(len(message.body), 160)
         self.assertEqual(message.segments, 1)

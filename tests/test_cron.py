@@ -30,9 +30,10 @@ class TestScheduledRun(PaymentReminderCommon):
         self.assertIn(invoice.name, message.body_html)
         self.assertIn("1,234.50", message.body_html)
         self.assertIn("03/31/2026", message.body_html)
-        self.assertTrue(invoice.access_token)
-        link = f"{invoice.get_base_url()}/my/invoices/{invoice.id}?access_token={invoice.access_token}"
-        self.assertIn(link, message.body_html)
+        # the link opens the customer's reminder page (tests/test_portal.py)
+        page = self.env["account.payment.reminder.access"].search([("partner_id", "=", self.customer.id)])
+        self.assertTrue(page.url.startswith(f"{invoice.get_base_url()}/reminder/"))
+        self.assertIn(page.url, message.body_html)
         self.assertIn("Azure Interior", message.body_html)
         # Odoo's mail queue got exactly that e-mail
         self.assertEqual(message.mail_id.email_to, "ap@azure.example")

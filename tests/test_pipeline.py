@@ -154,8 +154,8 @@ class TestOnePipeline(ChannelCommon):
             form = self.wizard(invoice, level_id=self.level_overdue)
             with form.line_ids.edit(0) as line:
                 self.assertEqual(line.body, message.body)
-        # and so does the level form's preview
-        with Form(self.level_overdue) as level:
+        # and so does the level form's preview (while the link to the customer's page is valid)
+        with freeze_time("2026-04-01 10:00"), Form(self.level_overdue) as level:
             level.preview_move_id = invoice
             self.assertEqual(level.sms_preview, message.body)
 

@@ -401,7 +401,8 @@ class TestWebhooks(ChannelCommon, HttpCase):
         response = self.url_open(urlsplit(message.payment_link).path, allow_redirects=False)
         self.env.invalidate_all()
         self.assertIn(response.status_code, (301, 302))
-        self.assertIn(f"/my/invoices/{message.move_ids.id}", response.headers["Location"])
+        page = self.env["account.payment.reminder.access"].search([("partner_id", "=", message.partner_id.id)])
+        self.assertIn(f"/reminder/{page.token}", response.headers["Location"])
         self.assertEqual(tracker.count, 1)
 
     def test_quick_reply_creates_an_activity_and_pauses_reminders(self):

@@ -1,0 +1,55 @@
+"""Messages and the reminder page: every message links to its customer's
+page, e-mails carry a one-click unsubscribe (RFC 8058), and each message
+records what the customer did on the page after it."""
+
+from odoo import fields, models
+
+from .account_payment_reminder_response import KINDS
+
+
+class AccountPaymentReminderMessage(models.Model):
+    _inherit = "account.payment.reminder.message"
+
+    response_ids = fields.One2many("account.payment.reminder.response", "message_id", "Customer Responses")
+    response_kind = fields.Selection(
+        KINDS,
+        "Customer's Response",
+        readonly=True,
+        index="btree_not_null",
+        help="What the customer did first on the reminder page after this message.",
+    )
+    response_date = fields.Datetime("Responded On", readonly=True)
+
+    def _ensure_portal_access(self):
+        """A valid page link for the customers of these messages, before they
+        render: their invoices' payment link is that page."""
+        # sudo: links are written by code only; the messages' customers and companies are the scope
+        self.env["account.payment.reminder.access"].sudo()._ensure(
+            {(message.partner_id, message.company_id) for message in self}
+        )
+        self.env["account.move"].invalidate_model(["payment_reminder_url"])
+
+    def _get_email_headers(self):
+        """The one-click unsubscribe headers of an e-mail (RFC 8058): a POST to
+        the link turns the customer's e-mail reminders off."""
+        self.ensure_one()
+        # sudo: links are written by code only; this message's customer and company are the scope
+        access = (
+            self.env["account.payment.reminder.access"]
+            .sudo()
+            .search(
+                self.env["account.payment.reminder.access"]._get_valid_domain(self.partner_id, self.company_id),
+                limit=1,
+            )
+        )
+        if not access:
+            return {}
+        return {
+            "List-Unsubscribe": f"<{access.url}/unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+    def _record_response(self, response):
+        """The customer acted on the page after this message: the first action counts."""
+        for message in self.filtered(lambda m: not m.response_kind):
+            message.write({"response_kind": response.kind, "response_date": response.create_date})

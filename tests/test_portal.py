@@ -1,0 +1,502 @@
+"""The customer's page behind every reminder, over real HTTP: who sees what,
+what is refused, and what each action leaves for the accountant."""
+
+import ast
+import re
+from datetime import timedelta
+
+import requests
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
+
+from .common import PaymentReminderCommon
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class ReminderPageCommon(PaymentReminderCommon, HttpCase):
+    """A customer with an overdue invoice, a link to their page, and Odoo's demo
+    payment provider in the company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.today()
+        cls.policy.write(
+            {
+                "portal_promise_max_days": 30,
+                "portal_plan_max_instalments": 6,
+                "portal_plan_weekly": False,
+                "portal_plan_biweekly": True,
+                "portal_plan_monthly": True,
+                "portal_plan_min_instalment": 50.0,
+                "portal_plan_auto_amount": 5000.0,
+                "portal_plan_broken_months": 12,
+                "portal_review_days": 14,
+            }
+        )
+        cls.controller = new_test_user(
+            cls.env,
+            login="page_accountant",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.policy.user_id = cls.controller
+        cls.invoice = cls.create_invoice(due=cls.today - timedelta(days=20), amount=900.0)
+        cls.Access = cls.env["account.payment.reminder.access"].sudo()  # links are made by code only
+        cls.access = cls.Access._ensure({(cls.customer, cls.company)})
+        cls.provider = cls._prepare_demo_provider(cls.company)
+
+    @classmethod
+    def _prepare_demo_provider(cls, company):
+        """Odoo's demo provider, in ``company`` (payment_demo installs it in the main company)."""
+        env = cls.env(su=True)  # payment providers are the administrator's
+        method = env.ref("payment_demo.payment_method_demo")
+        method.active = True
+        provider = env["payment.provider"].search([("code", "=", "demo"), ("company_id", "=", company.id)])
+        if not provider:
+            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
+        provider.write(
+            {
+                "state": "test",
+                "is_published": True,
+                "payment_method_ids": [Command.set(method.ids)],
+                "journal_id": cls.company_data["default_journal_bank"].id,
+            }
+        )
+        return provider
+
+    # === HTTP helpers === #
+
+    def page(self, access=None, path="", **kwargs):
+        return self.url_open(f"/reminder/{(access or self.access).token}{path}", **kwargs)
+
+    def post(self, path, data=None, access=None, files=None, csrf=True, timeout=12):
+        """Post a form of the page as a browser does: with the CSRF token of the page."""
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = CSRF_RE.search(self.page(access).text).group(1)
+        response = self.page(access, path, data=data, files=files, allow_redirects=False, timeout=timeout)
+        self.env.invalidate_all()
+        return response
+
+    def responses(self, **domain):
+        return self.env["account.payment.reminder.response"].search(
+            [("partner_id", "=", self.customer.id)] + [(key, "=", value) for key, value in domain.items()]
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestReminderPage(ReminderPageCommon):
+    # === WHO SEES WHAT === #
+
+    def test_the_link_is_unguessable_and_scoped(self):
+        self.assertGreaterEqual(len(self.access.token), 43, "32 random bytes, URL-safe: 256 bits")
+        self.assertEqual(
+            (self.access.partner_id, self.access.company_id, self.access.partner_key),
+            (self.customer, self.company, self.customer.id),
+        )
+        self.assertEqual(self.access.expires_at.date(), self.today + timedelta(days=30), "the company's validity")
+        self.assertEqual(self.Access._ensure({(self.customer, self.company)}), self.Access, "a valid link is reused")
+        self.assertEqual(self.url_open("/reminder/not-a-token").status_code, 404)
+
+    def test_statement_lists_invoices_credits_and_total(self):
+        later = self.create_invoice(due=self.today + timedelta(days=10), amount=300.0)
+        credit_note = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create({"name": "Refund", "quantity": 1, "price_unit": 100.0, "tax_ids": []})
+                ],
+            }
+        )
+        credit_note.action_post()
+        response = self.page()
+        self.assertEqual(response.status_code, 200)
+        html = response.text
+        for text in (self.invoice.name, later.name, credit_note.name, "20 days overdue", "$\xa0800.00"):
+            self.assertIn(text, html)
+        self.assertIn(f"/my/invoices/{self.invoice.id}?access_token={self.invoice.access_token}", html, "portal page")
+        self.assertIn("report_type=pdf", html, "PDF link")
+        self.assertIn(f"/reminder/{self.access.token}/pay/overdue/{self.invoice.currency_id.id}", html)
+        statement = self.access._get_statement()
+        ((currency, total),) = statement["totals"]
+        self.assertEqual((total.overdue, total.not_due, total.credits, total.net), (900.0, 300.0, -100.0, 800.0))
+
+    def test_the_page_speaks_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["account_payment_reminder"], ["fr_FR"], overwrite=True)
+        self.customer.lang = "fr_FR"
+        html = self.page().text
+        for words in ("Factures ouvertes", "jours de retard", "Je conteste une facture", "Payer cette facture"):
+            self.assertIn(words, html)
+        response = self.post("/promise", {"date": str(self.today - timedelta(days=1))})
+        self.assertIn("Choisissez une date à partir d&#39;aujourd&#39;hui.", response.text, "errors too")
+
+    def test_a_link_never_shows_another_customer_or_company(self):
+        other = self.env["res.partner"].create({"name": "Bistro Other", "email": "other@bistro.example"})
+        other_invoice = self.create_invoice(partner=other, due=self.today - timedelta(days=5), amount=111.0)
+        company_b = self.setup_other_company(name="Company B")["company"]
+        invoice_b = self.create_invoice(due=self.today - timedelta(days=5), amount=222.0, company=company_b)
+        html = self.page().text
+        self.assertIn(self.invoice.name, html)
+        self.assertNotIn("Bistro Other", html)
+        self.assertNotIn(f"invoice-{other_invoice.id}", html)
+        self.assertNotIn(f"invoice-{invoice_b.id}", html, "another company's invoice of the same customer")
+        # the same customer's link in company B shows company B's invoice only
+        access_b = self.Access._ensure({(self.customer, company_b)})
+        html_b = self.page(access_b).text
+        self.assertIn(f"invoice-{invoice_b.id}", html_b)
+        self.assertNotIn(f"invoice-{self.invoice.id}", html_b)
+        # another customer's or company's invoice cannot be paid, reported or disputed through the link
+        for record_id in (other_invoice.id, invoice_b.id):
+            self.assertEqual(self.page(path=f"/pay/invoice/{record_id}").status_code, 400)
+        response = self.post("/report", {"kind": "dispute", "invoice_ids": other_invoice.id, "note": "Not mine"})
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(other_invoice.payment_reminder_hold_until)
+        self.assertFalse(self.env["account.payment.reminder.response"].search([("move_ids", "in", other_invoice.ids)]))
+
+    def test_expired_link_offers_a_fresh_one_by_email(self):
+        self.access.expires_at = fields.Datetime.now() - timedelta(minutes=1)
+        response = self.page()
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("This link has expired", response.text)
+        self.assertNotIn(self.invoice.name, response.text, "an expired link shows nothing of the account")
+        # turning e-mails off needs no valid link: it can only ever quiet the reminders
+        self.assertIn("Stop e-mail reminders", response.text)
+        self.page(path="/unsubscribe", data={"List-Unsubscribe": "One-Click"})
+        self.env.invalidate_all()
+        self.assertTrue(self.customer.payment_reminder_optout_email)
+        self.assertEqual(self.post("/promise", {"date": str(self.today)}).status_code, 403)
+        self.assertFalse(self.env["account.payment.reminder.promise"].search([("partner_id", "=", self.customer.id)]))
+        response = self.post("/renew")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("A new link is on its way", response.text)
+        fresh = self.Access.search([("partner_id", "=", self.customer.id), ("id", "!=", self.access.id)])
+        self.assertEqual(len(fresh), 1)
+        self.assertGreater(fresh.expires_at, fields.Datetime.now())
+        mail = self.env["mail.mail"].search([("body_html", "like", fresh.token)])
+        self.assertEqual(mail.email_to, "ap@azure.example", "the address on file, never one typed on the page")
+        self.assertEqual(self.page(fresh).status_code, 200)
+
+    def test_archived_or_merged_customer_link_is_refused(self):
+        self.customer.active = False
+        self.assertEqual(self.page().status_code, 404)
+        self.customer.active = True
+        self.assertEqual(self.page().status_code, 200)
+        duplicate = self.env["res.partner"].create({"name": "Azure Interior (duplicate)", "email": "ap@azure.example"})
+        access = self.Access._ensure({(duplicate, self.company)})
+        self.assertEqual(self.page(access).status_code, 200)
+        self.env["base.partner.merge.automatic.wizard"]._merge((duplicate | self.customer).ids, self.customer)
+        self.env.invalidate_all()
+        self.assertEqual(access.partner_id, self.customer, "the merge moved the link to the kept customer")
+        self.assertEqual(self.page(access).status_code, 404, "but the link was made for the merged one")
+
+    # === SAFETY === #
+
+    def test_forms_need_the_csrf_token(self):
+        date = str(self.today + timedelta(days=5))
+        self.assertEqual(self.post("/promise", {"date": date}, csrf=False).status_code, 400)
+        self.assertEqual(self.post("/promise", {"date": date, "csrf_token": "forged"}, csrf=False).status_code, 400)
+        self.assertFalse(self.env["account.payment.reminder.promise"].search([("partner_id", "=", self.customer.id)]))
+
+    def test_posts_are_rate_limited_per_link(self):
+        for _index in range(20):
+            self.assertEqual(self.post("/preferences", {}).status_code, 303)
+        response = self.post("/preferences", {"optout_sms": "on"})
+        self.assertEqual(response.status_code, 429)
+        self.assertFalse(self.customer.payment_reminder_optout_sms)
+        other = self.env["res.partner"].create({"name": "Other", "email": "o@example.com"})
+        self.create_invoice(partner=other, due=self.today - timedelta(days=3))
+        other_access = self.Access._ensure({(other, self.company)})
+        self.assertEqual(self.post("/preferences", {}, access=other_access).status_code, 303, "per link")
+
+    # === PROMISES === #
+
+    def test_promise_to_pay(self):
+        date = self.today + timedelta(days=10)
+        response = self.post("/promise", {"date": str(date), "amount": ""})
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("done=promise", response.headers["Location"])
+        promise = self.env["account.payment.reminder.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((promise.date, promise.amount, promise.source, promise.state), (date, 900.0, "portal", "open"))
+        self.assertEqual(promise.user_id, self.controller)
+        self.assertEqual(self.responses(kind="promise").promise_id, promise)
+        self.assertTrue(self.invoice.message_ids.filtered(lambda m: "On the reminder page" in (m.body or "")))
+        self.assertTrue(self.customer.message_ids.filtered(lambda m: "On the reminder page" in (m.body or "")))
+        self.assertIn("You promised to pay", self.page().text)
+        self.Run._run(partner_ids=self.customer.ids)
+        self.assertFalse(self.messages_for(self.invoice), "reminders wait for the promised date")
+
+    def test_promise_refuses_bad_dates_and_amounts(self):
+        cases = [
+            ({"date": str(self.today - timedelta(days=1))}, "from today on"),
+            ({"date": str(self.today + timedelta(days=31))}, "within 30 days"),
+            ({"date": "31/12/2026"}, "not a valid date"),
+            ({"date": str(self.today + timedelta(days=3)), "amount": "0"}, "more than zero"),
+            ({"date": str(self.today + timedelta(days=3)), "amount": "901"}, "at most what is due"),
+            ({"date": str(self.today + timedelta(days=3)), "amount": "lots"}, "not a number"),
+        ]
+        for data, words in cases:
+            with self.subTest(data=data):
+                response = self.post("/promise", data)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(words, response.text)
+        self.assertFalse(self.env["account.payment.reminder.promise"].search([("partner_id", "=", self.customer.id)]))
+        self.assertEqual(self.post("/promise", {"date": str(self.today)}).status_code, 303)
+        second = self.post("/promise", {"date": str(self.today + timedelta(days=5))})
+        self.assertEqual(second.status_code, 400, "no pushing the date back")
+
+    # === PLANS === #
+
+    def test_plan_within_the_policy_starts_at_once(self):
+        response = self.post("/plan", {"count": "3", "frequency": "monthly"})
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("done=plan", response.headers["Location"])
+        plan = self.env["account.payment.reminder.plan"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((plan.state, plan.source, plan.user_id), ("active", "portal", self.controller))
+        self.assertEqual(plan.line_ids.mapped("amount"), [300.0, 300.0, 300.0])
+        self.assertEqual(plan.line_ids[0].date, self.today)
+        summary = self.env["account.payment.reminder.message"].search([("plan_id", "=", plan.id)])
+        self.assertEqual(summary.kind, "plan_summary", "the schedule goes to the customer by the scheduler")
+        self.assertFalse(self.invoice.payment_reminder_hold_until)
+        html = self.page().text
+        self.assertIn("Your payment plan", html)
+        self.assertIn(f"/pay/instalment/{plan.line_ids[0].id}", html)
+        pay = self.page(path=f"/pay/instalment/{plan.line_ids[0].id}")
+        self.assertEqual(pay.status_code, 200)
+        self.assertIn("$\xa0300.00", pay.text)
+        self.assertEqual(self.page(path=f"/pay/instalment/{plan.line_ids[1].id}").status_code, 400, "next one only")
+
+    def test_plan_outside_the_limits_waits_for_approval(self):
+        self.policy.portal_plan_auto_amount = 500.0
+        response = self.post("/plan", {"count": "2", "frequency": "biweekly"})
+        self.assertIn("done=plan_pending", response.headers["Location"])
+        plan = self.env["account.payment.reminder.plan"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(plan.state, "pending")
+        self.assertEqual(self.invoice.payment_reminder_hold_until, self.today + timedelta(days=14))
+        self.assertEqual(plan.activity_ids.user_id, self.controller)
+        request = self.responses(kind="plan")
+        self.assertEqual(request.state, "to_review")
+        counts = self.env["account.payment.reminder.response"]._get_dashboard_counts(self.company)
+        self.assertEqual(counts["plan_requests"], 1)
+        self.assertIn("Waiting for our approval", self.page().text)
+        plan.with_user(self.controller).action_approve()
+        self.assertEqual(plan.state, "active")
+        self.assertFalse(self.invoice.payment_reminder_hold_until, "the decision lifts the hold")
+        self.assertEqual(request.state, "done")
+        self.assertFalse(plan.activity_ids)
+
+    def test_a_recently_broken_plan_waits_for_approval(self):
+        other = self.create_invoice(due=self.today - timedelta(days=60), amount=100.0)
+        broken = self.env["account.payment.reminder.plan"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(other.ids)],
+                "line_ids": [Command.create({"date": self.today, "amount": 100.0})],
+            }
+        )
+        broken.state = "broken"
+        self.post("/plan", {"count": "3", "frequency": "monthly"})
+        plan = self.env["account.payment.reminder.plan"].search([("partner_id", "=", self.customer.id)]) - broken
+        self.assertEqual(plan.state, "pending")
+
+    def test_plan_outside_the_policy_is_refused(self):
+        for data, words in (
+            ({"count": "12", "frequency": "monthly"}, "Choose one of the plans offered"),
+            ({"count": "3", "frequency": "weekly"}, "Choose one of the plans offered"),
+            ({"count": "x", "frequency": "monthly"}, "Choose one of the options offered"),
+        ):
+            with self.subTest(data=data):
+                response = self.post("/plan", data)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(words, response.text)
+        self.policy.portal_plan_min_instalment = 200.0
+        response = self.post("/plan", {"count": "6", "frequency": "monthly"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("at least $\xa0200.00", response.text)
+        self.assertFalse(self.env["account.payment.reminder.plan"].search([("partner_id", "=", self.customer.id)]))
+
+    # === PROBLEMS === #
+
+    def test_already_paid_with_a_proof(self):
+        data = {
+            "kind": "paid",
+            "invoice_ids": self.invoice.id,
+            "payment_date": str(self.today - timedelta(days=2)),
+            "reference": "BANK-REF-42",
+        }
+        response = self.post("/report", data, files={"proof": ("transfer.pdf", PDF, "application/pdf")})
+        self.assertEqual(response.status_code, 303)
+        report = self.responses(kind="paid")
+        self.assertEqual((report.state, report.payment_reference), ("to_review", "BANK-REF-42"))
+        proof = report.attachment_ids
+        self.assertEqual(
+            (proof.res_model, proof.res_id, proof.mimetype), ("account.move", self.invoice.id, "application/pdf")
+        )
+        self.assertFalse(proof.access_token, "no one opens it without logging in")
+        self.assertIn(proof, self.invoice.message_ids.attachment_ids, "in the invoice's chatter")
+        self.assertEqual(self.invoice.payment_reminder_hold_until, self.today + timedelta(days=14))
+        self.assertEqual(report.activity_ids.user_id, self.controller)
+        self.assertNotEqual(self.url_open(f"/web/content/{proof.id}").status_code, 200, "not for a visitor")
+        counts = self.env["account.payment.reminder.response"]._get_dashboard_counts(self.company)
+        self.assertEqual(counts["to_review"], 1)
+        report.with_user(self.controller).action_resume_reminders()
+        self.assertEqual(report.state, "done")
+        self.assertFalse(self.invoice.payment_reminder_hold_until)
+
+    def test_uploads_are_limited_in_size_and_type(self):
+        data = {"kind": "paid", "invoice_ids": self.invoice.id, "payment_date": str(self.today)}
+        big = b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024)
+        for files, words in (
+            ({"proof": ("big.pdf", big, "application/pdf")}, "too large"),
+            ({"proof": ("page.pdf", b"<html><script>alert(1)</script></html>", "application/pdf")}, "PDF or a picture"),
+            ({"proof": ("run.exe", b"MZ\x90\x00\x03" + b"\x00" * 100, "application/octet-stream")}, "PDF or a picture"),
+        ):
+            with self.subTest(file=files["proof"][0]):
+                response = self.post("/report", data, files=files, timeout=120)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(words, response.text)
+        self.assertFalse(
+            self.env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "=", self.invoice.id)])
+        )
+        self.assertFalse(self.invoice.payment_reminder_hold_until, "nothing happened")
+        for data in (
+            {"kind": "paid", "invoice_ids": self.invoice.id, "payment_date": str(self.today + timedelta(days=1))},
+            {"kind": "paid", "invoice_ids": self.invoice.id},
+            {"kind": "paid", "payment_date": str(self.today)},
+            {"kind": "dispute", "invoice_ids": self.invoice.id, "note": "   "},
+            {"kind": "refund", "invoice_ids": self.invoice.id},
+        ):
+            with self.subTest(data=data):
+                self.assertEqual(self.post("/report", data).status_code, 400)
+
+    def test_a_dispute_is_escaped_everywhere(self):
+        words = '<script>alert("owned")</script> <b>wrong</b> & "quantity"'
+        response = self.post("/report", {"kind": "dispute", "invoice_ids": self.invoice.id, "note": words})
+        self.assertEqual(response.status_code, 303)
+        dispute = self.responses(kind="dispute")
+        self.assertEqual(dispute.note, words, "kept as the customer typed it, as plain text")
+        notes = (self.invoice.message_ids | self.customer.message_ids).filtered(
+            lambda m: "On the reminder page" in str(m.body)
+        )
+        self.assertEqual(len(notes), 2, "on the invoice and on the customer")
+        for body in (*notes.mapped("body"), dispute.activity_ids.note):
+            self.assertNotIn("<script>", str(body))
+            self.assertNotIn("<b>wrong", str(body))
+            self.assertIn("&lt;script&gt;", str(body))
+        self.assertEqual(self.invoice.payment_reminder_hold_reason, "Disputed by the customer")
+        self.assertIn("Under review", self.page().text)
+
+    # === CHANNELS === #
+
+    def test_channel_preferences(self):
+        response = self.post("/preferences", {"optout_whatsapp": "on", "preferred": "sms"})
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(self.customer.payment_reminder_optout_whatsapp)
+        self.assertFalse(self.customer.payment_reminder_optout_sms)
+        self.assertEqual(self.customer.payment_reminder_preferred_channel, "sms")
+        self.assertIn("reminder page", self.customer.payment_reminder_optout_note)
+        self.assertEqual(self.responses(kind="preferences").state, "done")
+        self.assertEqual(self.post("/preferences", {"preferred": "fax"}).status_code, 400)
+
+    def test_the_preferred_channel_goes_first(self):
+        self.env["account.payment.reminder.gateway"].create(
+            {"name": "Sandbox", "provider": "sandbox", "state": "test", "use_sms": True}
+        )
+        self.policy.level_ids.write(
+            {
+                "use_sms": True,
+                "channel_strategy": "fallback",
+                "sms_template_id": self.env.ref("account_payment_reminder.sms_template_overdue").id,
+            }
+        )
+        self.customer.payment_reminder_preferred_channel = "sms"
+        self.Run._run(partner_ids=self.customer.ids)
+        self.assertEqual(self.messages_for(self.invoice).channel, "sms")
+
+    def test_reminders_link_to_the_page_with_a_one_click_unsubscribe(self):
+        self.Run._run(partner_ids=self.customer.ids)
+        message = self.messages_for(self.invoice)
+        self.assertIn(self.access.url, message.body_html)
+        self.assertEqual(self.invoice.payment_reminder_url, self.access.url)
+        headers = ast.literal_eval(message.mail_id.headers)
+        self.assertEqual(headers["List-Unsubscribe"], f"<{self.access.url}/unsubscribe>")
+        self.assertEqual(headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+        # the unsubscribe link opens the preferences; the mail client's one-click POST needs no session
+        landing = self.page(path="/unsubscribe", allow_redirects=False)
+        self.assertIn("#preferences", landing.headers["Location"])
+        self.assertFalse(self.customer.payment_reminder_optout_email)
+        response = requests.post(
+            f"{self.base_url()}/reminder/{self.access.token}/unsubscribe",
+            data={"List-Unsubscribe": "One-Click"},
+            timeout=10,
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        self.assertTrue(self.customer.payment_reminder_optout_email)
+        self.assertEqual(self.responses(kind="preferences").message_id, message, "the reminder that led to it")
+        self.assertEqual(message.response_kind, "preferences")
+
+    # === PAYING === #
+
+    def _pay(self, scope, record_id, amount):
+        """Pay through the page as the payment form does: the transaction route,
+        the demo provider's simulated success, then Odoo's status poll."""
+        page = self.page(path=f"/pay/{scope}/{record_id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn('data-payment-method-code="demo"', page.text)
+        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
+        values = self.make_jsonrpc_request(
+            f"/reminder/{self.access.token}/transaction/{scope}/{record_id}",
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.env.ref("payment_demo.payment_method_demo").id,
+                "token_id": None,
+                "amount": amount,
+                "flow": "direct",
+                "tokenization_requested": False,
+                "landing_route": "/somewhere/else",
+                "is_validation": False,
+                "access_token": "ignored",
+                "csrf_token": csrf,
+            },
+        )
+        self.make_jsonrpc_request(
+            "/payment/demo/simulate_payment",
+            {"reference": values["reference"], "payment_details": "4242", "simulated_state": "done"},
+        )
+        status = self.make_jsonrpc_request("/payment/status/poll", {})
+        self.env.invalidate_all()
+        return values, status
+
+    def test_pay_an_invoice_with_the_demo_provider_stops_reminders(self):
+        values, status = self._pay("invoice", self.invoice.id, 900.0)
+        self.assertEqual(status["state"], "done")
+        self.assertEqual(status["landing_route"], f"/reminder/{self.access.token}?done=payment", "never the browser's")
+        transaction = self.env["payment.transaction"].search([("reference", "=", values["reference"])])
+        self.assertEqual((transaction.invoice_ids, transaction.amount), (self.invoice, 900.0))
+        self.assertIn(self.invoice.payment_state, ("in_payment", "paid"))
+        self.assertFalse(self.invoice.payment_reminder_is_open)
+        self.assertEqual(self.responses(kind="payment").transaction_id, transaction)
+        self.Run._run(partner_ids=self.customer.ids)
+        self.assertFalse(self.messages_for(self.invoice), "paid: no reminder")
+
+    def test_pay_everything_overdue_at_once(self):
+        second = self.create_invoice(due=self.today - timedelta(days=3), amount=100.0)
+        _values, status = self._pay("overdue", self.invoice.currency_id.id, 1000.0)
+        self.assertEqual(status["state"], "done")
+        self.assertFalse((self.invoice | second).filtered("payment_reminder_is_open"))
+
+    def test_the_server_decides_what_is_paid(self):
+        with self.assertRaises(JsonRpcException, msg="a tampered amount is refused"):
+            self._pay("invoice", self.invoice.id, 1.0)
+        self.assertFalse(self.env["payment.transaction"].search([("invoice_ids", "in", self.invoice.ids)]))
+        other = self.create_invoice(partner=self.env["res.partner"].create({"name": "B"}), amount=50.0)
+        self.assertEqual(self.page(path=f"/pay/invoice/{other.id}").status_code, 400)
