@@ -268,6 +268,23 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 tone="danger",
             ),
         ]
+        # what customers did on their page: promises made, plans asked for, "already paid" and disputes to review
+        Response = self.env["account.payment.reminder.response"]
+        for key, domain in Response._get_dashboard_domains(company).items():
+            label, title = {
+                "promises": (_("Promises made on the customer's page"), _("Promises from Customers")),
+                "plan_requests": (_("Payment plans asked for: approve or refuse"), _("Plan Requests")),
+                "to_review": (_("'Already paid' and disputes from customers to review"), _("Responses to Review")),
+            }[key]
+            today.append(
+                figure(
+                    f"page_{key}",
+                    label,
+                    Response.search_count(domain),
+                    self._list_action(title, Response._name, domain),
+                    tone="warning",
+                )
+            )
         return {
             "company": company.name,
             "multi_company": len(self.env.user.company_ids) > 1,

@@ -246,3 +246,23 @@ class TestManualFollowsTheRules(TestManualReminder):
         self.assertFalse(wizard.line_ids.to_send)
         self.assertIn("credits", wizard.line_ids.hold_reason)
         self.assertEqual(wizard.line_ids.amount_due, 0.0)
+
+    def test_channels_follow_the_level_unless_the_accountant_chooses(self):
+        sms_template = self.env.ref("account_payment_reminder.sms_template_overdue")
+        self.level_overdue.write({"use_sms": True, "sms_template_id": sms_template.id})
+        self.customer.mobile = False  # no SMS for this one: the level's next channel, e-mail, goes
+        self.other_customer.mobile = "+32 470 99 88 77"
+        invoices = self.create_invoice(due=date(2026, 3, 20)) | self.create_invoice(
+            partner=self.other_customer, due=date(2026, 3, 20)
+        )
+        self.env["account.payment.reminder.gateway"].create(
+            {"name": "Sandbox SMS", "provider": "sandbox", "state": "test", "use_sms": True}
+        )
+        with self.frozen("2026-04-01 10:00"):
+            form = self.wizard(invoices)
+            channels = {(line.partner_id, line.channel) for line in form.save().line_ids}
+            self.assertEqual(channels, {(self.customer, "email"), (self.other_customer, "sms")})
+            form.channels_as_level = False
+            form.use_email, form.use_sms = True, True
+            channels = {(line.partner_id, line.channel) for line in form.save().line_ids}
+        self.assertEqual(len(channels), 4, "both channels for both customers, as chosen")

@@ -162,7 +162,8 @@ class TestOnePipeline(ChannelCommon):
     def test_whatsapp_preview_shows_the_template_parameters_as_sent(self):
         invoice = self.create_invoice(due=date(2026, 3, 20), amount=480.0)
         with freeze_time("2026-04-01 10:00"):
-            form = self.wizard(invoice, use_sms=False, use_email=False)
+            form = self.wizard(invoice)
+            self.assertEqual(len(form.line_ids), 1, "as the scheduler would: the first channel that reaches")
             with form.line_ids.edit(0) as line:
                 self.assertEqual(line.channel, "whatsapp")
                 preview = line.body

@@ -231,6 +231,12 @@ class TestReminderPage(ReminderPageCommon):
         self.assertTrue(self.invoice.message_ids.filtered(lambda m: "On the reminder page" in (m.body or "")))
         self.assertTrue(self.customer.message_ids.filtered(lambda m: "On the reminder page" in (m.body or "")))
         self.assertIn("You promised to pay", self.page().text)
+        # the credit controller's overview shows it, and its figure opens exactly that
+        overview = self.env["account.payment.reminder.dashboard"].with_user(self.controller).get_overview()
+        figure = next(item for item in overview["today"] if item["key"] == "page_promises")
+        self.assertEqual(figure["count"], 1)
+        opened = self.env[figure["action"]["res_model"]].with_user(self.controller).search(figure["action"]["domain"])
+        self.assertEqual(opened, self.responses(kind="promise"))
         self.Run._run(partner_ids=self.customer.ids)
         self.assertFalse(self.messages_for(self.invoice), "reminders wait for the promised date")
 

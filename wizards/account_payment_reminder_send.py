@@ -36,6 +36,12 @@ class AccountPaymentReminderSend(models.TransientModel):
         help="Empty: each customer gets the level its invoices are due for. A level chosen here goes to every "
         "customer; the lines warn when it is above what is due.",
     )
+    channels_as_level = fields.Boolean(
+        "Channels As The Level Says",
+        default=True,
+        help="Each customer gets its message on the level's channels, as the scheduler sends it: the first "
+        "channel that reaches the customer, or all of them, as the level says. Untick to choose the channels.",
+    )
     use_email = fields.Boolean("E-mail", compute="_compute_channels", store=True, readonly=False)
     use_whatsapp = fields.Boolean("WhatsApp", compute="_compute_channels", store=True, readonly=False)
     use_sms = fields.Boolean("SMS", compute="_compute_channels", store=True, readonly=False)
@@ -63,6 +69,7 @@ class AccountPaymentReminderSend(models.TransientModel):
             "views": [(False, "form")],
             "target": "new",
             "name": self.env._("Send Payment Reminder"),
+            "context": {**self.env.context, "dialog_size": "extra-large"},
         }
 
     def _default_move_ids(self):
@@ -89,7 +96,7 @@ class AccountPaymentReminderSend(models.TransientModel):
             wizard.use_whatsapp = level.use_whatsapp
             wizard.use_sms = level.use_sms
 
-    @api.depends("move_ids", "level_id", "use_email", "use_whatsapp", "use_sms")
+    @api.depends("move_ids", "level_id", "channels_as_level", "use_email", "use_whatsapp", "use_sms")
     def _compute_line_ids(self):
         for wizard in self:
             wizard.line_ids = [fields.Command.clear()] + [
@@ -113,6 +120,17 @@ class AccountPaymentReminderSend(models.TransientModel):
 
     def _get_channels(self):
         return [channel for channel, _label in CHANNELS if self[f"use_{channel}"]]
+
+    def _get_level_channels(self, group):
+        """The channels the scheduler would use for this customer: the first
+        that reaches it, or every one, as its level says (a customer that no
+        channel reaches gets the first, blocked with the reasons)."""
+        # sudo: reads gateways and addresses as the scheduler does; nothing is written
+        Run = self.env["account.payment.reminder.run"].sudo()
+        skip_reason = group.skip_reason
+        planned = Run._plan_channels(group)
+        group.skip_reason = skip_reason  # the plan's own verdict (no gateway, opted out) shows on the line
+        return [channel for channel, _recipient, _address, _reason in planned] or group.level._get_channels()[:1]
 
     def _get_groups(self):
         """Per customer: the group that would go (the scheduler's rule for a
@@ -158,7 +176,8 @@ class AccountPaymentReminderSend(models.TransientModel):
         self.ensure_one()
         vals_list = []
         for group, due_level, notes in self._get_customer_groups():
-            for channel in self._get_channels():
+            channels = self._get_level_channels(group) if self.channels_as_level else self._get_channels()
+            for channel in channels:
                 vals = self._prepare_line(group, channel, due_level)
                 if notes:
                     vals["held_note"] = "\n".join(notes)
