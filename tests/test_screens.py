@@ -448,6 +448,10 @@ class TestDemoData(TransactionCase):
             convert_file(
                 cls.env, "account_payment_reminder", "demo/account_payment_reminder_demo.xml", {}, "init", False, "demo"
             )
+            # as installing the languages does: the addon's translations for them
+            cls.env["ir.module.module"]._load_module_terms(
+                ["account_payment_reminder"], ["fr_FR", "es_ES", "pt_BR", "id_ID"], overwrite=True
+            )
 
     def demo(self, name):
         return self.env.ref(f"account_payment_reminder.{name}")
