@@ -8,6 +8,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from .common import PaymentReminderCommon
+from .test_plans import PlanCommon
 
 
 @tagged("post_install", "-at_install")
@@ -110,15 +111,8 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestBalanceOwed(PaymentReminderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bank_booked = cls.company_data["default_journal_bank"]
-        cls.bank_unbooked = cls.env["account.journal"].create(
-            {"name": "Bank without outstanding account", "type": "bank", "code": "BNKNO"}
-        )
-        cls.bank_unbooked.inbound_payment_method_line_ids.payment_account_id = False
+class TestBalanceOwed(PlanCommon):
+    """With the two ways Odoo 18 books a payment (see PlanCommon)."""
 
     def credit_note(self, amount, currency=None, partner=None):
         move = (
