@@ -197,11 +197,13 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     continue
                 reached[move.id] = (target.id, ref_date)
         # SQL: bookkeeping columns of posted invoices; account.move.write() would re-check the balance and
-        # resync the invoice lines of every invoice for nothing. One statement: each row is rewritten once.
+        # resync the invoice lines of every invoice for nothing. One statement: each row is rewritten once,
+        # with the portal token the pay links need (_ensure_access_tokens then finds it there)
         self.env.cr.execute(
             """
             UPDATE account_move m
                SET payment_reminder_last_date = %(now)s,
+                   access_token = COALESCE(m.access_token, gen_random_uuid()::text),
                    payment_reminder_level_id = COALESCE(r.level_id, m.payment_reminder_level_id),
                    payment_reminder_ref_date = CASE WHEN r.level_id IS NULL THEN m.payment_reminder_ref_date
                                                     ELSE r.ref_date END
@@ -215,7 +217,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 "dates": [ref_date for _level_id, ref_date in reached.values()],
             },
         )
-        Move.invalidate_model(fnames)
+        Move.invalidate_model([*fnames, "access_token"])
         self._schedule_activities([group for group, _trigger in groups.values()])
 
     def _ensure_access_tokens(self, moves):
@@ -245,7 +247,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level = group.level
             if not level.activity_type_id:
                 continue
-            move = group.moves[:1]
+            move = group.moves[:1].with_prefetch(group.moves._prefetch_ids)  # a slice would read it alone
             user = level.activity_user_id or move.invoice_user_id or group.policy._get_responsible_user()
             vals_list.append(
                 {
@@ -259,6 +261,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     "user_id": user.id,
                 }
             )
+        # each activity names its invoice: read the names at once, not one invoice at a time
+        self.env["account.move"].browse([vals["res_id"] for vals in vals_list]).mapped("display_name")
         self.env["mail.activity"].create(vals_list)
 
     # === WHAT GOES THROUGH IT === #
