@@ -11,3 +11,4 @@ from . import test_tour
 from . import test_reporting
 from . import test_pipeline
 from . import test_statement
+from . import test_render_at_once
