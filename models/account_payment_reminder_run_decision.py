@@ -400,13 +400,17 @@ class AccountPaymentReminderRun(models.AbstractModel):
         for group in groups:
             partner = group.partner
             if partner.id not in invoice_address:
-                invoice_address[partner.id] = partner.address_get(["invoice"])["invoice"]
+                # a customer without contacts is its own invoicing address (what address_get says, slower)
+                invoice_address[partner.id] = (
+                    partner.address_get(["invoice"])["invoice"] if partner.child_ids else partner.id
+                )
             move_partner_ids = group.move_partner_ids or group.moves.partner_id.ids
             ids = dict.fromkeys([*move_partner_ids, invoice_address[partner.id], partner.id])
             group.contacts = partner.browse(ids)
             contact_ids.update(ids)
+        prefetch_ids = tuple(contact_ids)
         for group in groups:
-            group.contacts = group.contacts.with_prefetch(tuple(contact_ids))
+            group.contacts = group.contacts.with_prefetch(prefetch_ids)
 
     def _get_recent_contacts(self, company_partner_pairs, now):
         """{(company id, partner id): (last message time, messages in the last 7 days)}."""
