@@ -27,6 +27,12 @@ STATE_RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 3, "delivered": 4,
 """Receipts only move a message forward: a 'delivered' that arrives after a
 'failed' (multi-device WhatsApp) wins, a 'failed' after 'delivered' does not."""
 
+RATES = {"sent": (0, 0, 0), "delivered": (100, 0, 0), "read": (100, 100, 0), "failed": (0, 0, 100)}
+"""Delivered, read and failed rates (0 or 100, averaged by reports) of a
+message out or failed, written with its state. A message queued, sending or
+cancelled has no rates (NULL), so that it does not pull the averages down."""
+RATE_FIELDS = ("delivered_rate", "read_rate", "failed_rate")
+
 SENDING_TIMEOUT_MINUTES = 15
 RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long"}
 """Failures that happened before the message had its text: a retry renders it."""
@@ -98,8 +104,9 @@ class AccountPaymentReminderMessage(models.Model):
     lang = fields.Char("Language", readonly=True)
     email_from = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
-    body_html = fields.Html("Rendered E-mail", readonly=True, sanitize=False, prefetch=False)
-    body = fields.Text("Rendered Text", readonly=True, prefetch=False)
+    # read together (sending reads both), not with the other fields (lists need neither)
+    body_html = fields.Html("Rendered E-mail", readonly=True, sanitize=False, prefetch="rendered")
+    body = fields.Text("Rendered Text", readonly=True, prefetch="rendered")
     state = fields.Selection(STATES, default="queued", required=True, readonly=True, index=True)
     failure_code = fields.Char(readonly=True)
     failure_reason = fields.Text(readonly=True)
@@ -160,7 +167,7 @@ class AccountPaymentReminderMessage(models.Model):
     mail_id = fields.Many2one("mail.mail", readonly=True)
     template_name = fields.Char("Template", readonly=True, help="The template the message was rendered from.")
     # reporting: averages of 0/100 values are rates in the pivot view; NULL means "not known yet"
-    # (written in SQL by _update_rates: the ORM would store an unknown rate as 0.0)
+    # (see RATES; _forget_rates writes NULL in SQL: the ORM would store an unknown rate as 0.0)
     delivered_rate = fields.Float("Delivered (%)", readonly=True, aggregator="avg")
     read_rate = fields.Float("Read (%)", readonly=True, aggregator="avg")
     failed_rate = fields.Float("Failed (%)", readonly=True, aggregator="avg")
@@ -293,38 +300,24 @@ class AccountPaymentReminderMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        messages = super().create(vals_list)
-        messages._update_rates()
-        return messages
+        return super().create([_with_rates(vals) for vals in vals_list])
 
     def write(self, vals):
-        result = super().write(vals)
-        if "state" in vals:
-            self._update_rates()
+        result = super().write(_with_rates(vals))
+        if "state" in vals and vals["state"] not in RATES:
+            self._forget_rates()
         return result
 
-    def _update_rates(self):
-        """Delivered, read and failed rates (0 or 100, averaged by reports)
-        once a message is out or failed; unknown (NULL) while it is queued,
-        sending or cancelled, so that it does not pull the averages down."""
-        if not self:
-            return
-        self.flush_recordset(["state"])
+    def _forget_rates(self):
+        """Rates back to unknown (NULL): a message queued again, sending or cancelled."""
+        self.flush_recordset(RATE_FIELDS)
         # SQL: an unknown rate must stay NULL, which the ORM would store as 0.0
         self.env.cr.execute(
-            """
-            UPDATE account_payment_reminder_message
-               SET delivered_rate = CASE WHEN state IN ('delivered', 'read') THEN 100
-                                         WHEN state IN ('sent', 'failed') THEN 0 END,
-                   read_rate = CASE WHEN state = 'read' THEN 100
-                                    WHEN state IN ('sent', 'delivered', 'failed') THEN 0 END,
-                   failed_rate = CASE WHEN state = 'failed' THEN 100
-                                      WHEN state IN ('sent', 'delivered', 'read') THEN 0 END
-             WHERE id = ANY(%s)
-            """,
+            "UPDATE account_payment_reminder_message"
+            " SET delivered_rate = NULL, read_rate = NULL, failed_rate = NULL WHERE id = ANY(%s)",
             [self.ids],
         )
-        self.invalidate_recordset(["delivered_rate", "read_rate", "failed_rate"])
+        self.invalidate_recordset(RATE_FIELDS)
 
     # === ACTIONS === #
 
@@ -417,3 +410,9 @@ class AccountPaymentReminderMessage(models.Model):
             )
         stuck._log_in_chatter()
         return stuck
+
+
+def _with_rates(vals):
+    """``vals`` and, when they move a message out or fail it, its rates."""
+    rates = RATES.get(vals.get("state"))
+    return {**vals, **dict(zip(RATE_FIELDS, rates, strict=True))} if rates else vals

@@ -3,6 +3,7 @@
 import logging
 import time
 from datetime import timedelta
+from typing import NamedTuple
 
 from odoo import _, fields, models
 
@@ -12,6 +13,16 @@ from ..tools.schedule import RETRY_MAX_ATTEMPTS, retry_delay
 _logger = logging.getLogger(__name__)
 
 CHATTER_CHUNK = 50  # chatter notes are written for this many messages at once
+
+
+class Claim(NamedTuple):
+    """What dispatching a message needs before its provider is called."""
+
+    gateway_id: int
+    recipient: str
+    rate_limit: float  # messages per second through the gateway, 0 for no limit
+    recipient_interval: int  # seconds between two messages to one recipient, 0 for none
+    window: tuple  # (inside the send window, when it opens next): see policy._check_send_window
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -31,14 +42,17 @@ class AccountPaymentReminderMessage(models.Model):
         now = fields.Datetime.now()
         sent = to_log = self.browse()
         last_call = {}  # gateway id -> monotonic time of its last call in this run
-        for message in self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now):
+        due = self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now)
+        claims = due._prepare_claims(now)
+        for message in due:
+            claim = claims[message.id]
             # a commit empties the cache: read this message again, not the whole batch
             message = message.with_prefetch()
-            if message._wait_for_recipient(now) or not message._claim(now):
+            if message._wait_for_recipient(now, claim) or not message._claim(now, claim.window):
                 continue  # later, or another run took it
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the claim is durable before the provider call
-            message._respect_rate_limit(last_call)
+            message._respect_rate_limit(last_call, claim)
             message._send_one()
             sent |= message
             if message.state != "queued":
@@ -51,48 +65,72 @@ class AccountPaymentReminderMessage(models.Model):
         to_log._log_in_chatter()
         return sent
 
-    def _wait_for_recipient(self, now):
+    def _prepare_claims(self, now):
+        """{message id: Claim}, read at once while the messages are in the
+        cache: each commit of the dispatch empties it, and reading a message,
+        its gateway and its policy again before each claim costs three
+        queries a message."""
+        windows, claims = {}, {}
+        for message in self:
+            gateway = message.gateway_id
+            key = (message.trigger, message.policy_id.id, message.tz)
+            if key not in windows:
+                windows[key] = message._get_claim_window(now)
+            claims[message.id] = Claim(
+                gateway.id, message.recipient, gateway.rate_limit, gateway.recipient_interval, windows[key]
+            )
+        return claims
+
+    def _wait_for_recipient(self, now, claim):
         """Postpone a message to a recipient the gateway messaged a moment ago
         (WhatsApp refuses bursts to one person). True when postponed."""
-        interval = self.gateway_id.recipient_interval
-        if not (interval and self.recipient):
+        if not (claim.recipient_interval and claim.recipient):
             return False
         previous = self.search(
             [
-                ("gateway_id", "=", self.gateway_id.id),
-                ("recipient", "=", self.recipient),
-                ("sent_at", ">", now - timedelta(seconds=interval)),
+                ("gateway_id", "=", claim.gateway_id),
+                ("recipient", "=", claim.recipient),
+                ("sent_at", ">", now - timedelta(seconds=claim.recipient_interval)),
                 ("id", "!=", self.id),
             ],
             order="sent_at desc",
             limit=1,
         )
         if previous:
-            self.next_attempt_at = previous.sent_at + timedelta(seconds=interval)
+            self.next_attempt_at = previous.sent_at + timedelta(seconds=claim.recipient_interval)
             return True
         return False
 
-    def _respect_rate_limit(self, last_call):
+    def _respect_rate_limit(self, last_call, claim):
         """Sleep as needed to keep the gateway under its messages per second."""
-        gateway = self.gateway_id
-        if gateway.rate_limit > 0:
-            previous = last_call.get(gateway.id)
+        if claim.rate_limit > 0:
+            previous = last_call.get(claim.gateway_id)
             if previous is not None:
-                wait = 1.0 / gateway.rate_limit - (time.monotonic() - previous)
+                wait = 1.0 / claim.rate_limit - (time.monotonic() - previous)
                 if wait > 0:
                     time.sleep(wait)
-            last_call[gateway.id] = time.monotonic()
+            last_call[claim.gateway_id] = time.monotonic()
 
-    def _claim(self, now):
-        """Atomically take a queued message for sending; False if already taken
-        or outside the customer's send window (then it waits for the window)."""
+    def _get_claim_window(self, now):
+        """(True, None) when the message may go now, else (False, when the
+        customer's send window opens next): the scheduler's messages wait for
+        the window, those an accountant sends go at once."""
         self.ensure_one()
-        policy = self.policy_id
-        if self.trigger == "cron" and policy:
-            is_open, opens_at = policy._check_send_window(now, self.tz)
-            if not is_open:
-                self.next_attempt_at = opens_at or now + timedelta(days=1)
-                return False
+        if self.trigger == "cron" and self.policy_id:
+            return self.policy_id._check_send_window(now, self.tz)
+        return True, None
+
+    def _claim(self, now, window=None):
+        """Atomically take a queued message for sending; False if already taken
+        or outside the customer's send window (then it waits for the window).
+
+        :param window: what ``_get_claim_window`` says, when the caller has it
+        """
+        self.ensure_one()
+        is_open, opens_at = window or self._get_claim_window(now)
+        if not is_open:
+            self.next_attempt_at = opens_at or now + timedelta(days=1)
+            return False
         self.flush_recordset()
         self.env.cr.execute(
             """

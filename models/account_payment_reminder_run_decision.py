@@ -49,6 +49,14 @@ class AccountPaymentReminderRun(models.AbstractModel):
         instalment) and what may hold them (exclusion, payment plan, promise,
         hold)."""
         return f"""
+            WITH promises AS MATERIALIZED (
+                -- the open promises of the batch's customers: for some invoices, or for all (no invoice)
+                SELECT pro.partner_id, pro.company_id, r.move_id, MAX(pro.date + COALESCE(pro.grace_days, 0)) AS until
+                  FROM account_payment_reminder_promise pro
+                  LEFT JOIN account_payment_reminder_promise_move_rel r ON r.promise_id = pro.id
+                 WHERE pro.state = 'open' AND pro.partner_id = ANY(%(partner_ids)s)
+                 GROUP BY 1, 2, 3
+            )
             SELECT m.id, m.commercial_partner_id AS partner_id, pol.id AS policy_id, m.company_id,
                    m.payment_reminder_level_id AS level_id, m.payment_reminder_ref_date AS ref_date,
                    d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END AS discount_date,
@@ -63,21 +71,14 @@ class AccountPaymentReminderRun(models.AbstractModel):
                         WHERE pr.move_id = m.id AND plan.state = 'active'
                    ) AS in_plan,
                    (
-                       SELECT MAX(pro.date + COALESCE(pro.grace_days, 0))
-                         FROM account_payment_reminder_promise pro
-                        WHERE pro.partner_id = m.commercial_partner_id
-                          AND pro.company_id = m.company_id
-                          AND pro.state = 'open'
-                          AND (
-                              NOT EXISTS (SELECT 1 FROM account_payment_reminder_promise_move_rel r
-                                           WHERE r.promise_id = pro.id)
-                              OR EXISTS (SELECT 1 FROM account_payment_reminder_promise_move_rel r
-                                          WHERE r.promise_id = pro.id AND r.move_id = m.id)
-                          )
+                       SELECT MAX(p.until) FROM promises p
+                        WHERE p.partner_id = m.commercial_partner_id AND p.company_id = m.company_id
+                          AND (p.move_id IS NULL OR p.move_id = m.id)
                    ) AS promise_until,
                    GREATEST(m.payment_reminder_hold_until, cp.payment_reminder_hold_until) AS hold_until
               FROM account_move m
-              JOIN res_partner cp ON cp.id = m.commercial_partner_id
+              -- the batch on both sides: the planner reads the customers and their open invoices by index
+              JOIN res_partner cp ON cp.id = m.commercial_partner_id AND cp.id = ANY(%(partner_ids)s)
               JOIN res_company comp ON comp.id = m.company_id
               LEFT JOIN account_payment_term pt ON pt.id = m.invoice_payment_term_id
               LEFT JOIN account_payment_reminder_policy ipol
@@ -173,7 +174,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 "move_ids": list(move_ids) if move_ids is not None else None,
             },
         )
-        rows = self.env.cr.dictfetchall()  # by name: the query is an override hook
+        # by name: the query is an override hook (dictfetchall would read the column names again for every row)
+        names = [column.name for column in self.env.cr.description]
+        rows = [dict(zip(names, values, strict=True)) for values in self.env.cr.fetchall()]
         if not rows:
             return []
         Policy = self.env["account.payment.reminder.policy"]
@@ -184,18 +187,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
             policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz())
             for policy in policies
         }
-        # (sequence, id) orders the levels; a level before the due date (courtesy, early discount) never
-        # lists an invoice that is already due, and an invoice not yet due is never in an overdue message
-        level_keys, before_due = {}, set()
-        for ladder in ladders.values():
-            for sequence, level_id, on_discount, offset in ladder:
-                level_keys[level_id] = (sequence, level_id)
-                if on_discount or offset < 0:
-                    before_due.add(level_id)
+        level_keys, before_due = self._get_level_keys(ladders.values())
         partners = self.env["res.partner"].browse(partner_ids)
         partner_tz = {p.id: p.tz for p in partners}
         utc_horizon = now.date() + timedelta(days=1)  # customers east of UTC may already be a day ahead
         local_today_by_tz = {}
+        candidates_by_key = {}  # many invoices share a policy, a level reached and a due date
 
         buckets = defaultdict(list)
         for row in rows:
@@ -204,13 +201,13 @@ class AccountPaymentReminderRun(models.AbstractModel):
             if date_from and due < date_from and not manual:
                 continue
             restart = manual or row["ref_date"] != due
-            candidates = level_candidates(
-                ladders[policy_id],
-                None if manual else level_keys.get(row["level_id"]),
-                restart,
-                due,
-                row["discount_date"],
-            )
+            current_key = None if manual else level_keys.get(row["level_id"])
+            key = (policy_id, current_key, restart, due, row["discount_date"])
+            candidates = candidates_by_key.get(key)
+            if candidates is None:
+                candidates = candidates_by_key[key] = level_candidates(
+                    ladders[policy_id], current_key, restart, due, row["discount_date"]
+                )
             # cheap first pass in UTC; the exact local date is checked next
             if due > utc_horizon and not pick_level(candidates, utc_horizon) and not manual:
                 continue
@@ -229,7 +226,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 row["new_level"] = fitting[-1] if fitting else None
             if not (row["new_level"] or row["is_due"]):
                 continue  # not yet due where the customer lives, and nothing to send for it
-            row["reached"] = None if restart else level_keys.get(row["level_id"])
+            row["reached"] = None if restart or not current_key else row["level_id"]
             per_invoice = per_invoice and not manual
             row["block"] = self._get_block(row, local_today)
             row["local_today"] = local_today
@@ -251,6 +248,21 @@ class AccountPaymentReminderRun(models.AbstractModel):
             self._check_rules([group for group in groups if not group.skip_reason], now)
         return groups
 
+    @staticmethod
+    def _get_level_keys(ladders):
+        """``({level id: (sequence, id)}, {ids of the levels before the due
+        date})`` of the ladders: (sequence, id) orders the levels; a level
+        before the due date (courtesy, early discount) never lists an invoice
+        that is already due, and an invoice not yet due is never in an
+        overdue message."""
+        level_keys, before_due = {}, set()
+        for ladder in ladders:
+            for sequence, level_id, on_discount, offset in ladder:
+                level_keys[level_id] = (sequence, level_id)
+                if on_discount or offset < 0:
+                    before_due.add(level_id)
+        return level_keys, before_due
+
     def _make_groups(self, rows, policy_id, level_keys, before_due, credits, manual=False):
         """The groups of one customer's invoices under one policy (ids, not
         records yet): the message that goes now, if an invoice reached a new
@@ -269,7 +281,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if overdue:
             listed = [row for row in live if row["is_due"]]
             keys = [level_keys[row["new_level"]] for row in overdue]
-            keys += [row["reached"] for row in listed if row["reached"] and row["reached"][1] not in before_due]
+            reached = {row["reached"] for row in listed if row["reached"]} - before_due
+            keys += [level_keys[level_id] for level_id in reached]
             level_id = max(keys)[1]
             # the invoices coming due are not in an overdue message, but the customer just heard from us: their
             # reminder before the due date is passed over (recorded as reached), not sent an hour later
@@ -345,9 +358,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
         group.amount = sum(total.net_company for total in totals.values())
         group.amount_credit = sum(total.netted_company for total in totals.values())
         group.statement = {
-            "invoices": [[line.move_id, line.currency_id, line.residual] for line in lines if line.is_invoice],
+            "invoices": [(line.move_id, line.currency_id, line.residual) for line in lines if line.is_invoice],
             "totals": [
-                [currency_id, total.overdue, total.netted, total.net]
+                (currency_id, total.overdue, total.netted, total.net)
                 for currency_id, total in totals.items()
                 if total.overdue
             ],
@@ -387,13 +400,17 @@ class AccountPaymentReminderRun(models.AbstractModel):
         for group in groups:
             partner = group.partner
             if partner.id not in invoice_address:
-                invoice_address[partner.id] = partner.address_get(["invoice"])["invoice"]
+                # a customer without contacts is its own invoicing address (what address_get says, slower)
+                invoice_address[partner.id] = (
+                    partner.address_get(["invoice"])["invoice"] if partner.child_ids else partner.id
+                )
             move_partner_ids = group.move_partner_ids or group.moves.partner_id.ids
             ids = dict.fromkeys([*move_partner_ids, invoice_address[partner.id], partner.id])
             group.contacts = partner.browse(ids)
             contact_ids.update(ids)
+        prefetch_ids = tuple(contact_ids)
         for group in groups:
-            group.contacts = group.contacts.with_prefetch(tuple(contact_ids))
+            group.contacts = group.contacts.with_prefetch(prefetch_ids)
 
     def _get_recent_contacts(self, company_partner_pairs, now):
         """{(company id, partner id): (last message time, messages in the last 7 days)}."""
@@ -440,8 +457,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
             group.skip_reason, group.planned = "budget", []
             return
         tz = group.recipient_tz
-        local_now = memo.get(("local", tz)) or memo.setdefault(("local", tz), to_local(now, tz))
-        is_open, opens_at = policy._check_send_window(now, tz, local_now=local_now)
+        if ("window", policy.id, tz) not in memo:
+            memo["window", policy.id, tz] = policy._check_send_window(now, tz, local_now=to_local(now, tz))
+        is_open, opens_at = memo["window", policy.id, tz]
         if not is_open:
             group.skip_reason, group.planned, group.next_time = "outside_window", [], opens_at
             return

@@ -12,7 +12,6 @@ The caller then dispatches what is queued (``message._dispatch()``).
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from psycopg2 import IntegrityError
@@ -177,14 +176,15 @@ class AccountPaymentReminderRun(models.AbstractModel):
         Move, Level = self.env["account.move"], self.env["account.payment.reminder.level"]
         fnames = ["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"]
         Move.flush_model(fnames)
-        by_values, touched = defaultdict(list), []
+        reached = {}  # move id -> (level id, reference date); (None, None): listed, its level stays
         for group, trigger in groups.values():
             level = group.level
-            touched += group.moves.ids
+            for move_id in group.moves.ids:
+                reached.setdefault(move_id, (None, None))
             if trigger == "cron":
                 # each invoice records the level it reached (the others listed stay where they are)
                 for move_id, level_id in group.new_levels.items():
-                    by_values[(level_id, group.ref_dates.get(move_id))].append(move_id)
+                    reached[move_id] = (level_id, group.ref_dates.get(move_id))
                 continue
             for move in group.moves:
                 # by hand: forward only, to the level the invoice itself is due for (never an overdue level for
@@ -198,23 +198,30 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     and (current.sequence, current.id) >= (target.sequence, target.id)
                 ):
                     continue
-                by_values[(target.id, ref_date)].append(move.id)
+                reached[move.id] = (target.id, ref_date)
         # SQL: bookkeeping columns of posted invoices; account.move.write() would re-check the balance and
-        # resync the invoice lines of every invoice for nothing
+        # resync the invoice lines of every invoice for nothing. One statement: each row is rewritten once,
+        # with the portal token the pay links need (_ensure_access_tokens then finds it there)
         self.env.cr.execute(
-            "UPDATE account_move SET payment_reminder_last_date = %s WHERE id = ANY(%s)", [now, touched]
+            """
+            UPDATE account_move m
+               SET payment_reminder_last_date = %(now)s,
+                   access_token = COALESCE(m.access_token, gen_random_uuid()::text),
+                   payment_reminder_level_id = COALESCE(r.level_id, m.payment_reminder_level_id),
+                   payment_reminder_ref_date = CASE WHEN r.level_id IS NULL THEN m.payment_reminder_ref_date
+                                                    ELSE r.ref_date END
+              FROM unnest(%(ids)s::int[], %(levels)s::int[], %(dates)s::date[]) AS r(id, level_id, ref_date)
+             WHERE m.id = r.id
+            """,
+            {
+                "now": now,
+                "ids": list(reached),
+                "levels": [level_id for level_id, _ref_date in reached.values()],
+                "dates": [ref_date for _level_id, ref_date in reached.values()],
+            },
         )
-        for (level_id, ref_date), move_ids in by_values.items():
-            self.env.cr.execute(
-                """
-                UPDATE account_move SET payment_reminder_level_id = %s, payment_reminder_ref_date = %s
-                 WHERE id = ANY(%s)
-                """,
-                [level_id, ref_date, move_ids],
-            )
-        Move.invalidate_model(fnames)
-        for group, _trigger in groups.values():
-            self._schedule_activity(group)
+        Move.invalidate_model([*fnames, "access_token"])
+        self._schedule_activities([group for group, _trigger in groups.values()])
 
     def _ensure_access_tokens(self, moves):
         """Give the invoices their portal access token, all at once: the pay
@@ -231,18 +238,35 @@ class AccountPaymentReminderRun(models.AbstractModel):
         )
         moves.invalidate_recordset(["access_token"])
 
-    def _schedule_activity(self, group):
-        level = group.level
-        if not level.activity_type_id:
+    def _schedule_activities(self, groups):
+        """The activity of each group's level (the phone call of a final
+        notice...) on the group's first invoice, created at once: Odoo then
+        subscribes each responsible user to all their invoices in one go.
+        The values are those ``activity_schedule`` gives."""
+        if self.env.context.get("mail_activity_automation_skip"):
             return
-        move = group.moves[:1]
-        user = level.activity_user_id or group.policy._get_responsible_user(salesperson=move.invoice_user_id)
-        move.activity_schedule(
-            activity_type_id=level.activity_type_id.id,
-            summary=_("%(level)s: %(customer)s", level=level.name, customer=group.partner.name),
-            note=_("%(count)s invoice(s) reached this level.", count=len(group.moves)),
-            user_id=user.id,
-        )
+        vals_list = []
+        for group in groups:
+            level = group.level
+            if not level.activity_type_id:
+                continue
+            move = group.moves[:1].with_prefetch(group.moves._prefetch_ids)  # a slice would read it alone
+            user = level.activity_user_id or group.policy._get_responsible_user(salesperson=move.invoice_user_id)
+            vals_list.append(
+                {
+                    "activity_type_id": level.activity_type_id.id,
+                    "summary": _("%(level)s: %(customer)s", level=level.name, customer=group.partner.name),
+                    "note": _("%(count)s invoice(s) reached this level.", count=len(group.moves)),
+                    "automated": True,
+                    "date_deadline": fields.Date.context_today(move),
+                    "res_model_id": self.env["ir.model"]._get_id(move._name),
+                    "res_id": move.id,
+                    "user_id": user.id,
+                }
+            )
+        # each activity names its invoice: read the names at once, not one invoice at a time
+        self.env["account.move"].browse([vals["res_id"] for vals in vals_list]).mapped("display_name")
+        self.env["mail.activity"].create(vals_list)
 
     # === WHAT GOES THROUGH IT === #
 

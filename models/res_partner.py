@@ -110,7 +110,8 @@ class ResPartner(models.Model):
         if channel == "email":
             if not self.email:
                 return None, _("%(contact)s has no e-mail address.", contact=self.display_name)
-            normalized = email_normalize(self.email)
+            # one '@', one address: Odoo's stored normalized address is the same, without parsing it again
+            normalized = (self.email.count("@") == 1 and self.email_normalized) or email_normalize(self.email)
             if not normalized:
                 return None, _(
                     "%(contact)s has an invalid e-mail address: %(email)s", contact=self.display_name, email=self.email

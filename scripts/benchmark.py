@@ -2,16 +2,24 @@
 """Benchmark the scheduler on a large ledger, in a throw-away PostgreSQL cluster.
 
 Builds a database with the addon (no demo data), customers with an e-mail, a
-time zone and a mobile number, and open customer invoices at every stage of the
-default ladder, then measures:
+time zone and a mobile number, open customer invoices at every stage of the
+default ladder, and open credits (credit notes, unreconciled payments,
+payments without journal entry) for a few customers, then measures:
 
   (a) the decision alone (``_get_candidate_partners`` + ``_decide`` over every
       batch): time, SQL queries, batches, Python memory;
   (b) one full ``_run(send=True)`` through the sandbox gateway (rendering,
-      history, chatter notes): reminders per second;
-  (c) peak memory (ru_maxrss of the Odoo process of each phase, tracemalloc);
-  (d) when OCA's ``account_credit_control`` is on --oca-addons (or
-      $EXTRA_ADDONS): its credit line generation on the same invoices.
+      history, chatter notes): messages, customers reminded and invoices
+      covered per second;
+  (c) peak memory (ru_maxrss of the Odoo process of each phase, tracemalloc),
+      and memory after each batch of the send;
+  (d) OCA's peers on the same data, when on --oca-addons (or $EXTRA_ADDONS):
+      ``account_credit_control``'s credit line generation, and
+      ``account_invoice_overdue_reminder``'s wizard driven end to end (one
+      step per customer, then Validate, which writes the e-mails).
+
+Each phase runs in its own Odoo process (a cold Odoo cache); the load average
+of the machine before and after each phase is printed beside its timings.
 
 Invoices are built fast and honestly: a few hundred template invoices (and the
 payments of the paid and partly paid ones) go through the ORM and are posted;
@@ -48,13 +56,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import odoo_env  # noqa: E402
 
 DB = "apr_bench"
-OCA_ADDON = "account_credit_control"
+# OCA's peers, each run on the same data when on the addons path: the phase that runs it, by addon
+OCA_PHASES = {"account_credit_control": "credit_control", "account_invoice_overdue_reminder": "overdue_reminder"}
 RESULT_MARK = "@@BENCHMARK@@ "
 SEED = 20260101
 TEMPLATES_MAX = 300
+CREDIT_SHARE = 4  # % of the customers with an open credit (see _create_credits)
 
 TARGET_DECISION_100K = 10.0  # seconds for 100,000 open invoices
 TARGET_RATE = 50.0  # reminders per second, end to end
+TARGET_VS_CREDIT_CONTROL = 18.0  # the decision, times faster than account_credit_control's credit lines
+TARGET_VS_OVERDUE_REMINDER = 10.0  # customers reminded per second, times account_invoice_overdue_reminder's
 
 # (stage, share of the invoices in %, due date range in days from today, what happens next)
 STAGES = [
@@ -303,6 +315,10 @@ def phase_build(env, params):
     timings["copies"] = time.monotonic() - started
 
     started = time.monotonic()
+    credits = _create_credits(env, rng, today)
+    timings["credits"] = time.monotonic() - started
+
+    started = time.monotonic()
     env.invalidate_all()
     _configure(env)
     env.cr.execute("ANALYZE account_move; ANALYZE account_move_line; ANALYZE res_partner")
@@ -317,6 +333,7 @@ def phase_build(env, params):
         "templates": len(units),
         "copies": copies,
         "per_stage": dict(per_stage),
+        "credits": credits,
         "timings": {key: round(value, 2) for key, value in timings.items()},
         "checks": checks,
         "rss_mb": _rss_mb(),
@@ -423,6 +440,82 @@ def _create_payments(env, invoices_fates, today):
     payments = env["account.move"].create(vals_list)
     payments.action_post()
     return payments
+
+
+def _create_credits(env, rng, today):
+    """Open credits for a few customers, so that the netting runs: credit notes,
+    payments booked on the receivable and not reconciled, and payments Odoo 18
+    registered without a journal entry (a bank journal without outstanding
+    account). Half of them cover everything the customer has due, the other
+    half 40 % of it. Through the ORM, posted; a few hundred at most."""
+    from odoo import Command
+
+    env.flush_all()
+    env.cr.execute(
+        """
+        SELECT commercial_partner_id, SUM(amount_residual_signed) FROM account_move
+         WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
+           AND invoice_date_due <= %s
+         GROUP BY 1 ORDER BY 1
+        """,
+        [today],
+    )
+    owed = dict(env.cr.fetchall())
+    chosen = rng.sample(sorted(owed), max(6, round(len(owed) * CREDIT_SHARE / 100)))
+    bank = env["account.journal"].search([("type", "=", "bank")], limit=1)
+    unbooked = env["account.journal"].create(
+        {"name": "Bank without outstanding account", "type": "bank", "code": "BNKNO"}
+    )
+    unbooked.inbound_payment_method_line_ids.payment_account_id = False
+    receivable = env["res.partner"].browse(chosen[0]).property_account_receivable_id  # the customers share it
+    refunds, entries, payments, kinds = [], [], [], Counter()
+    for index, partner_id in enumerate(chosen):
+        covers = "all" if index % 2 == 0 else "part"
+        amount = round(float(owed[partner_id]) * (1.0 if covers == "all" else 0.4), 2)
+        kind = ("credit note", "payment booked", "payment without entry")[index // 2 % 3]
+        kinds[f"{kind}, covers {covers}"] += 1
+        if kind == "credit note":
+            refunds.append(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": partner_id,
+                    "invoice_date": today - timedelta(days=10),
+                    "invoice_line_ids": [
+                        Command.create({"name": "Returned goods", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                    ],
+                }
+            )
+        elif kind == "payment booked":
+            entries.append(
+                {
+                    "move_type": "entry",
+                    "journal_id": bank.id,
+                    "date": today - timedelta(days=3),
+                    "line_ids": [
+                        Command.create(
+                            {"account_id": bank.default_account_id.id, "partner_id": partner_id, "debit": amount}
+                        ),
+                        Command.create({"account_id": receivable.id, "partner_id": partner_id, "credit": amount}),
+                    ],
+                }
+            )
+        else:
+            payments.append(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner_id,
+                    "amount": amount,
+                    "journal_id": unbooked.id,
+                    "date": today - timedelta(days=3),
+                }
+            )
+    env["account.move"].create(refunds + entries).action_post()
+    registered = env["account.payment"].create(payments)
+    registered.action_post()
+    if registered.move_id:
+        raise RuntimeError("the payments of the bank journal without outstanding account have a journal entry")
+    return {"customers": len(chosen), **dict(sorted(kinds.items()))}
 
 
 def _insert_copies(cr, table, source, overrides):
@@ -769,9 +862,21 @@ def phase_send(env, params):
     activities = cr.fetchone()[0]
     cr.execute("SELECT COUNT(*) FROM account_move WHERE payment_reminder_level_id IS NOT NULL")
     leveled = cr.fetchone()[0]
+    # what the customers received: who heard from us, and the invoices the messages sent listed
+    cr.execute(
+        """
+        SELECT COUNT(DISTINCT m.partner_id), COUNT(DISTINCT r.move_id)
+          FROM account_payment_reminder_message m
+          JOIN account_payment_reminder_message_move_rel r ON r.message_id = m.id
+         WHERE m.state IN ('sent', 'delivered', 'read')
+        """
+    )
+    reminded, covered = cr.fetchone()
     stats.pop("groups", None)
     return {
         "stats": {key: value for key, value in stats.items() if isinstance(value, int | float)},
+        "customers_reminded": reminded,
+        "invoices_covered": covered,
         "seconds": round(seconds, 2),
         "queries": queries.count,
         "sql_seconds": round(queries.seconds, 2),
@@ -790,7 +895,7 @@ def phase_send(env, params):
     }
 
 
-def phase_oca(env, params):
+def phase_credit_control(env, params):
     """OCA's credit control run on the same invoices: create + generate_credit_lines()."""
     from odoo import fields
 
@@ -827,7 +932,90 @@ def phase_oca(env, params):
     }
 
 
-PHASES = {"build": phase_build, "decide": phase_decide, "send": phase_send, "oca": phase_oca}
+def phase_overdue_reminder(env, params):
+    """OCA's overdue reminder on the same invoices, driven as an accountant
+    drives it: the start wizard (mass interface) proposes one step per
+    customer with an overdue invoice, then *Validate* on all the steps writes
+    the e-mails (``mail.mail``, queued for Odoo's mail queue, as ours are
+    handed to the sandbox), the reminder history and a note on each invoice.
+
+    Its invoices are not attached as PDF (the company option, on by default):
+    ours carry a link to the portal, not a PDF either."""
+    cr = env.cr
+    env = env(su=True)
+    env.company.overdue_reminder_attach_invoice = False
+    env.cr.commit()
+    env = env(user=env.ref("base.user_admin").id, su=False)  # an accountant, with the record rules
+    cr.execute("SELECT COALESCE(MAX(id), 0) FROM mail_mail")
+    last_mail = cr.fetchone()[0]
+    cr.execute("SELECT COALESCE(MAX(id), 0) FROM mail_message")
+    last_message = cr.fetchone()[0]
+    rss_before = _rss_mb()
+    Step = env["overdue.reminder.step"]
+
+    def remind():
+        started = time.perf_counter()
+        env["overdue.reminder.start"].create({"interface": "mass"}).run()
+        steps = Step.search([("user_id", "=", env.uid), ("state", "=", "draft")])
+        proposed = time.perf_counter() - started
+        context = {"active_model": Step._name, "active_ids": steps.ids}
+        env["overdue.reminder.mass.update"].with_context(**context).create({"update_action": "validate"}).run()
+        env.flush_all()
+        return proposed, len(steps)
+
+    with QueryCounter() as queries:
+        started = time.perf_counter()
+        if params.get("profile"):
+            print("\n=== cProfile: OCA overdue reminder (start, validate) ===")
+            proposed, steps = _profile(remind)
+        else:
+            proposed, steps = remind()
+        seconds = time.perf_counter() - started
+    env.cr.commit()
+    cr.execute(
+        """
+        SELECT COUNT(a.mail_id), COUNT(DISTINCT a.commercial_partner_id) FILTER (WHERE a.mail_id IS NOT NULL)
+          FROM overdue_reminder_action a
+         WHERE a.mail_id > %s
+        """,
+        [last_mail],
+    )
+    mails, reminded = cr.fetchone()
+    cr.execute(
+        """
+        SELECT COUNT(DISTINCT r.invoice_id) FILTER (WHERE m.move_type = 'out_invoice'),
+               COUNT(DISTINCT r.invoice_id) FILTER (WHERE m.move_type = 'out_refund')
+          FROM account_invoice_overdue_reminder r JOIN account_move m ON m.id = r.invoice_id
+        """
+    )
+    covered, refunds = cr.fetchone()
+    cr.execute("SELECT COUNT(*) FROM mail_message WHERE id > %s AND model = 'account.move'", [last_message])
+    notes = cr.fetchone()[0]
+    return {
+        "seconds": round(seconds, 2),
+        "propose_seconds": round(proposed, 2),
+        "validate_seconds": round(seconds - proposed, 2),
+        "queries": queries.count,
+        "sql_seconds": round(queries.seconds, 2),
+        "top_queries": queries.top(),
+        "steps": steps,
+        "mails": mails,
+        "customers_reminded": reminded,
+        "invoices_covered": covered,
+        "credit_notes_listed": refunds,
+        "chatter_notes": notes,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _rss_mb(),
+    }
+
+
+PHASES = {
+    "build": phase_build,
+    "decide": phase_decide,
+    "send": phase_send,
+    "credit_control": phase_credit_control,
+    "overdue_reminder": phase_overdue_reminder,
+}
 
 SHELL_STUB = """
 import importlib.util, json, sys
@@ -845,11 +1033,13 @@ print(bench.RESULT_MARK + json.dumps(result, default=str), flush=True)
 
 
 def find_oca(path_option):
-    """The addons folder that holds account_credit_control, or None."""
+    """{OCA addon: the addons folder that holds it}, for those of OCA_PHASES found."""
+    found = {}
     for folder in filter(None, (path_option or "").split(",")):
-        if (Path(folder) / OCA_ADDON / "__manifest__.py").is_file():
-            return str(Path(folder).resolve())
-    return None
+        for addon in OCA_PHASES:
+            if addon not in found and (Path(folder) / addon / "__manifest__.py").is_file():
+                found[addon] = str(Path(folder).resolve())
+    return found
 
 
 class Bench:
@@ -871,6 +1061,7 @@ class Bench:
     def phase(self, name, **params):
         """Run one phase in its own odoo-bin shell; echo its output; return its result."""
         print(f"--- {name} ---", flush=True)
+        load_before = os.getloadavg()[0]
         params.update(profile=self.args.profile, tracemalloc=self.args.tracemalloc)
         stub = SHELL_STUB.format(path=str(Path(__file__).resolve()), phase=name, params=json.dumps(params))
         cmd = self.command("--no-http", "--max-cron-threads=0", subcommand="shell")
@@ -885,6 +1076,8 @@ class Bench:
                     sys.stdout.write(line)
         if proc.returncode or result is None:
             raise RuntimeError(f"phase {name} failed (exit code {proc.returncode})")
+        # the machine is shared: the 1-minute load average before and after, to judge the timings by
+        result["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         print(json.dumps(result, indent=1), flush=True)
         return result
 
@@ -895,7 +1088,8 @@ def per_10k(value, invoices):
 
 def report(args, results):
     """The compact table of figures, with the targets."""
-    build, decide, send, oca = (results.get(key) for key in ("build", "decide", "send", "oca"))
+    build, decide, send = (results[key] for key in ("build", "decide", "send"))
+    credit_control, overdue = results.get("credit_control"), results.get("overdue_reminder")
     rows = []
 
     def row(label, value, target=""):
@@ -907,6 +1101,11 @@ def report(args, results):
         "Data: customers / invoices",
         f"{build['customers']:,} / {build['templates'] + build['copies']:,}"
         f" ({build['templates']} through the ORM, {build['copies']:,} SQL copies)",
+    )
+    credits = dict(build["credits"])
+    row(
+        "Data: customers with open credits",
+        f"{credits.pop('customers'):,} (" + ", ".join(f"{k} {v}" for k, v in credits.items()) + ")",
     )
     row(
         "Data: build time",
@@ -920,6 +1119,7 @@ def report(args, results):
     row(
         "Decision: total time / SQL queries",
         f"{decide['seconds']:.2f} s / {decide['queries']:,} (SQL {decide['sql_seconds']:.2f} s)",
+        load(decide),
     )
     row(
         "Decision: per 10,000 open invoices",
@@ -944,6 +1144,7 @@ def report(args, results):
     )
     sent = send["stats"].get("sent", 0)
     rate = sent / send["seconds"] if send["seconds"] else 0.0
+    customer_rate = send["customers_reminded"] / send["seconds"] if send["seconds"] else 0.0
     row(
         "Send: messages queued / sent / failed",
         f"{send['stats'].get('queued', 0):,} / {sent:,} / {send['stats'].get('failed', 0):,}",
@@ -951,11 +1152,21 @@ def report(args, results):
     row(
         "Send: run time / SQL queries",
         f"{send['seconds']:.1f} s / {send['queries']:,} (SQL {send['sql_seconds']:.1f} s)",
+        load(send),
     )
     row(
         "Send: reminders per second (end to end)",
         f"{rate:.1f}/s",
         f">= {TARGET_RATE:.0f}/s: {'OK' if rate >= TARGET_RATE else 'MISSED'}",
+    )
+    row(
+        "Send: customers reminded / invoices covered",
+        f"{send['customers_reminded']:,} / {send['invoices_covered']:,}",
+        "invoices: listed in the messages sent",
+    )
+    row(
+        "Send: customers / invoices per second (end to end)",
+        f"{customer_rate:.1f}/s / {send['invoices_covered'] / (send['seconds'] or 1):.1f}/s",
     )
     row("Send: chatter notes / activities", f"{send['chatter_notes']:,} / {send['activities']:,}")
     memory = f"{send['rss_before_mb']} MB -> {send['rss_peak_mb']} MB"
@@ -978,19 +1189,54 @@ def report(args, results):
         )
         for line in send.get("traced_growth") or []:
             row("Send: traced growth, 1st -> last batch", line)
-    if oca:
-        row("OCA: install account_credit_control", f"{results['oca_install']} s")
+    if credit_control:
+        ratio = credit_control["seconds"] / (decide["seconds"] or 1e-9)
+        row("OCA credit control: install", f"{results['credit_control_install']} s")
         row(
-            "OCA: credit.control.run generate_credit_lines()",
-            f"{oca['seconds']:.1f} s / {oca['queries']:,} queries -> {oca['lines']:,} credit lines",
+            "OCA credit control: generate_credit_lines()",
+            f"{credit_control['seconds']:.1f} s / {credit_control['queries']:,} queries"
+            f" -> {credit_control['lines']:,} credit lines",
+            load(credit_control),
         )
-        row("OCA: RSS before -> peak", f"{oca['rss_before_mb']} MB -> {oca['rss_peak_mb']} MB")
         row(
-            "Side by side: decide / decide+queue+send / OCA lines",
-            f"{decide['seconds']:.1f} s / {send['seconds']:.1f} s / {oca['seconds']:.1f} s",
+            "OCA credit control: RSS before -> peak",
+            f"{credit_control['rss_before_mb']} -> {credit_control['rss_peak_mb']} MB",
+        )
+        row(
+            "Decision vs credit control's credit lines",
+            f"{ratio:.1f}x faster ({decide['seconds']:.2f} s vs {credit_control['seconds']:.1f} s)",
+            f">= {TARGET_VS_CREDIT_CONTROL:.0f}x: {'OK' if ratio >= TARGET_VS_CREDIT_CONTROL else 'MISSED'}",
         )
     else:
-        row("OCA account_credit_control", f"skipped: {results.get('oca_skipped')}")
+        row("OCA account_credit_control", f"skipped: {results.get('credit_control_skipped')}")
+    if overdue:
+        seconds = overdue["seconds"] or 1e-9
+        peer_rate = overdue["customers_reminded"] / seconds
+        ratio = customer_rate / (peer_rate or 1e-9)
+        row("OCA overdue reminder: install", f"{results['overdue_reminder_install']} s")
+        row(
+            "OCA overdue reminder: propose + validate",
+            f"{overdue['seconds']:.1f} s ({overdue['propose_seconds']:.1f} s + {overdue['validate_seconds']:.1f} s)"
+            f" / {overdue['queries']:,} queries",
+            load(overdue),
+        )
+        row(
+            "OCA overdue reminder: steps / e-mails / customers / invoices",
+            f"{overdue['steps']:,} / {overdue['mails']:,} / {overdue['customers_reminded']:,}"
+            f" / {overdue['invoices_covered']:,} (+ {overdue['credit_notes_listed']:,} credit notes listed)",
+        )
+        row(
+            "OCA overdue reminder: customers / invoices per second",
+            f"{peer_rate:.1f}/s / {overdue['invoices_covered'] / seconds:.1f}/s",
+        )
+        row("OCA overdue reminder: RSS before -> peak", f"{overdue['rss_before_mb']} -> {overdue['rss_peak_mb']} MB")
+        row(
+            "Customers reminded per second vs overdue reminder",
+            f"{ratio:.1f}x ({customer_rate:.1f}/s vs {peer_rate:.1f}/s)",
+            f">= {TARGET_VS_OVERDUE_REMINDER:.0f}x: {'OK' if ratio >= TARGET_VS_OVERDUE_REMINDER else 'MISSED'}",
+        )
+    else:
+        row("OCA account_invoice_overdue_reminder", f"skipped: {results.get('overdue_reminder_skipped')}")
 
     rows.append(None)  # a rule, then where the time goes
     for phase, figures in (("Decision", decide), ("Send", send)):
@@ -1016,6 +1262,12 @@ def report(args, results):
     print("=" * 120)
 
 
+def load(figures):
+    """The machine's load around a phase (1-minute average before -> after)."""
+    before, after = figures.get("load") or (None, None)
+    return f"load {before} -> {after}" if before is not None else ""
+
+
 def flat_verdict(values, tolerance=0.10):
     """Whether memory stayed flat across batches: the last value within 10 %,
     or within 20 MB, of the first."""
@@ -1035,7 +1287,8 @@ def main():
     parser.add_argument(
         "--oca-addons",
         default=os.environ.get("EXTRA_ADDONS"),
-        help="addons folder holding OCA's account_credit_control (default: $EXTRA_ADDONS)",
+        help="addons folders holding OCA's account_credit_control and account_invoice_overdue_reminder"
+        " (default: $EXTRA_ADDONS)",
     )
     parser.add_argument("--profile", action="store_true", help="print cProfile tables of the decision and the send")
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python memory during the send (slower)")
@@ -1048,11 +1301,13 @@ def main():
     odoo_env.check_odoo_version(src)
     results = {}
     oca = find_oca(args.oca_addons)
-    if oca:
-        extra = [p for p in os.environ.get("EXTRA_ADDONS", "").split(",") if p]
-        os.environ["EXTRA_ADDONS"] = ",".join(dict.fromkeys([*extra, oca]))
-    else:
-        results["oca_skipped"] = f"{OCA_ADDON} not found in --oca-addons / $EXTRA_ADDONS ({args.oca_addons or 'unset'})"
+    extra = [p for p in os.environ.get("EXTRA_ADDONS", "").split(",") if p]
+    os.environ["EXTRA_ADDONS"] = ",".join(dict.fromkeys([*extra, *oca.values()]))
+    for addon, phase in OCA_PHASES.items():
+        if addon not in oca:
+            results[f"{phase}_skipped"] = (
+                f"{addon} not found in --oca-addons / $EXTRA_ADDONS ({args.oca_addons or 'unset'})"
+            )
     workdir = Path(tempfile.mkdtemp(prefix="apr-bench-"))
     if args.keep:
         workdir.chmod(0o755)  # the cluster inside belongs to the postgres user when run as root
@@ -1065,10 +1320,10 @@ def main():
             results["build"] = bench.phase("build", customers=args.customers, invoices=args.invoices)
             results["decide"] = bench.phase("decide")
             results["send"] = bench.phase("send")
-            if oca:
-                print(f"Installing {OCA_ADDON} from {oca}...", flush=True)
-                results["oca_install"] = bench.install(OCA_ADDON)
-                results["oca"] = bench.phase("oca")
+            for addon, folder in oca.items():
+                print(f"Installing {addon} from {folder}...", flush=True)
+                results[f"{OCA_PHASES[addon]}_install"] = bench.install(addon)
+                results[OCA_PHASES[addon]] = bench.phase(OCA_PHASES[addon])
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc} (Odoo's output is above)", file=sys.stderr)
         return 1
