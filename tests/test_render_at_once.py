@@ -50,11 +50,13 @@ class TestRenderAtOnce(PaymentReminderCommon):
 
     def test_a_variable_set_by_one_message_does_not_reach_the_next(self):
         template = self.level_final.mail_template_id.copy({"name": "Final notice (edited)"})
-        template.body_html = (
+        body = (
             '<p><t t-if="object.move_count &gt; 1" t-set="several" t-value="True"/>'
             "<t t-out=\"'several invoices' if several else 'one invoice'\"/> for <t t-out=\"object.partner_id.name\"/>"
             "</p>"
         )
+        for lang in ("en_US", "fr_FR"):  # the copy keeps the original's French: the edit is in both languages
+            template.with_context(lang=lang).body_html = body
         self.level_final.mail_template_id = template
         messages = self.queue()
         self.assertReadsAsAlone(messages)
