@@ -242,7 +242,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """The activity of each group's level (the phone call of a final
         notice...) on the group's first invoice, created at once: Odoo then
         subscribes each responsible user to all their invoices in one go.
-        The values are those ``activity_schedule`` gives."""
+        The values are those ``activity_schedule`` gives; the responsible
+        users are not e-mailed one activity at a time."""
         if self.env.context.get("mail_activity_automation_skip"):
             return
         vals_list = []
@@ -266,7 +267,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
             )
         # each activity names its invoice: read the names at once, not one invoice at a time
         self.env["account.move"].browse([vals["res_id"] for vals in vals_list]).mapped("display_name")
-        self.env["mail.activity"].create(vals_list)
+        # quick update: no "you have been assigned" e-mail per activity (a run can give the credit controller
+        # hundreds); the activities wait in their Activities menu and on the Credit Control overview
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
 
     # === WHAT GOES THROUGH IT === #
 

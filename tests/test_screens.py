@@ -203,6 +203,9 @@ class TestCreditController(PaymentReminderCommon):
         self.run_at("2026-04-01 09:00")
         self.assertEqual(with_salesperson.activity_ids.user_id, self.salesperson)
         self.assertEqual(without.activity_ids.user_id, self.env.ref("base.user_admin"), "nobody set: the admin")
+        # the calls wait in the salesperson's activities: no "you have been assigned" e-mail for each one
+        assigned = [("partner_ids", "in", self.salesperson.partner_id.ids), ("message_type", "=", "user_notification")]
+        self.assertFalse(self.env["mail.message"].search_count(assigned))
         # once a manager configures the policy, the calls without salesperson are theirs
         self.policy.with_user(self.manager).min_interval_days = 0
         customer_c = self.customer.copy({"name": "Customer C"})
