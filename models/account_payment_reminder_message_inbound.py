@@ -46,6 +46,20 @@ class AccountPaymentReminderMessage(models.Model):
         return moved
 
     @api.model
+    def _process_bounce(self, message_ids, reason=None):
+        """Odoo's mail gateway received a bounce for the e-mails of these
+        Message-Ids: the reminders among them fail as for a failed receipt
+        (their fallback left to the scheduler)."""
+        if not message_ids:
+            return self.browse()
+        moved = self.browse()
+        for message in self.search([("channel", "=", "email"), ("provider_message_id", "in", message_ids)]):
+            moved |= self._process_receipt(
+                message.gateway_id, message.provider_message_id, "failed", code="mail_bounce", reason=reason
+            )
+        return moved
+
+    @api.model
     def _cron_process_fallbacks(self):
         """Queue the fallback of the messages that a delivery receipt failed;
         the run that calls this sends them. A message whose fallback cannot be

@@ -82,6 +82,18 @@ class AccountPaymentReminderProviderMail(models.AbstractModel):
         return {"provider_message_id": mail.message_id, "mail_id": mail.id}
 
     @api.model
+    def _get_receipt_error(self, code, reason):
+        if code == "mail_bounce":
+            # a bounce's text runs for pages: its first line says why ("550 5.1.1 <ap@...>: mailbox unknown")
+            detail = next((line.strip() for line in (reason or "").splitlines() if line.strip()), None)
+            return ReminderProviderError(
+                _("The e-mail bounced: the customer's mail server refused it."),
+                code=code,
+                detail=detail and detail[:200],
+            )
+        return super()._get_receipt_error(code, reason)
+
+    @api.model
     def _check_sent(self, mail):
         """Raise the ReminderProviderError of a mail Odoo could not send."""
         if mail.state == "exception":

@@ -125,3 +125,74 @@ class TestReliability(PaymentReminderCommon):
         stats = self.run_at("2026-03-31 09:00")
         self.assertEqual(stats["sent"], 7)
         self.assertEqual(len(self.Message.search([("move_ids", "in", invoices.ids)])), 7)
+
+
+BOUNCE = """From: MAILER-DAEMON@mx.azure.example (Mail Delivery System)
+To: billing@company.example
+Subject: Undelivered Mail Returned to Sender
+Message-Id: <20260407090500.4F2A1@mx.azure.example>
+Date: Tue, 07 Apr 2026 09:05:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="4F2A1.1775552700/mx.azure.example"
+
+--4F2A1.1775552700/mx.azure.example
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.azure.example.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+--4F2A1.1775552700/mx.azure.example
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.azure.example
+Arrival-Date: Tue, 07 Apr 2026 09:04:58 +0000
+
+Final-Recipient: rfc822; ap@azure.example
+Original-Recipient: rfc822;ap@azure.example
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mail.azure.example
+Diagnostic-Code: smtp; 550 5.1.1 <ap@azure.example>: Recipient address rejected: User unknown
+
+--4F2A1.1775552700/mx.azure.example
+Content-Type: message/rfc822
+
+From: billing@company.example
+To: ap@azure.example
+Subject: Overdue invoice
+Message-Id: {message_id}
+Date: Tue, 07 Apr 2026 09:00:00 +0000
+
+Dear customer,
+
+--4F2A1.1775552700/mx.azure.example--
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestEmailBounces(PaymentReminderCommon):
+    """A reminder e-mail that bounces back through Odoo's mail gateway is not
+    left as sent: it fails with the receiving server's reason."""
+
+    def test_a_bounced_reminder_fails_with_the_servers_reason(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        other = self.create_invoice(partner=self.customer.copy({"name": "Other"}), due=date(2026, 3, 31))
+        self.run_at("2026-04-07 09:00")
+        message, untouched = self.messages_for(invoice), self.messages_for(other)
+        self.assertEqual((message.channel, message.state), ("email", "sent"))
+        self.assertTrue(message.provider_message_id)
+        with self.frozen("2026-04-07 09:05"):
+            # as Odoo's incoming mail server (fetchmail) hands every message over
+            self.env["mail.thread"].message_process(False, BOUNCE.format(message_id=message.provider_message_id))
+        self.assertEqual((message.state, message.failure_code), ("failed", "mail_bounce"))
+        self.assertIn("The e-mail bounced", message.failure_reason)
+        self.assertIn("550 5.1.1 <ap@azure.example>: Recipient address rejected: User unknown", message.failure_reason)
+        self.assertEqual(message.failed_at, datetime(2026, 4, 7, 9, 5))
+        self.assertIn("Payment reminder failed", invoice.message_ids[:1].body)
+        self.assertEqual(self.customer.message_bounce, 1, "Odoo counts the bounce on the customer as well")
+        self.assertEqual(untouched.state, "sent")
+        # a bounce of a mail that is no reminder changes nothing
+        self.env["mail.thread"].message_process(False, BOUNCE.format(message_id="<1775552400.0-account.move@other>"))
+        self.assertEqual(untouched.state, "sent")
