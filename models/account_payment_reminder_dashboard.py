@@ -27,13 +27,15 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         return self.env.company
 
     @api.model
+    def _open_domain(self):
+        """The company's open customer invoices."""
+        return OPEN_INVOICE_DOMAIN + [("company_id", "=", self._get_company().id)]
+
+    @api.model
     def _overdue_domain(self, days_from=1, days_to=None):
         """Open invoices of the company overdue by ``days_from`` to ``days_to`` days."""
         today = fields.Date.context_today(self)
-        domain = OPEN_INVOICE_DOMAIN + [
-            ("company_id", "=", self._get_company().id),
-            ("invoice_date_due", "<=", today - timedelta(days=days_from)),
-        ]
+        domain = self._open_domain() + [("invoice_date_due", "<=", today - timedelta(days=days_from))]
         if days_to:
             domain.append(("invoice_date_due", ">=", today - timedelta(days=days_to)))
         return domain
@@ -44,28 +46,20 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         on hold (until today or later) or excluded. The same as the invoices'
         *Reminders On Hold* filter."""
         today = fields.Date.context_today(self)
-        return (
-            OPEN_INVOICE_DOMAIN
-            + [("company_id", "=", self._get_company().id)]
-            + [
-                "|",
-                "|",
-                ("payment_reminder_exclude", "=", True),
-                ("payment_reminder_hold_until", ">=", today),
-                "|",
-                ("commercial_partner_id.payment_reminder_exclude", "=", True),
-                ("commercial_partner_id.payment_reminder_hold_until", ">=", today),
-            ]
-        )
+        return self._open_domain() + [
+            "|",
+            "|",
+            ("payment_reminder_exclude", "=", True),
+            ("payment_reminder_hold_until", ">=", today),
+            "|",
+            ("commercial_partner_id.payment_reminder_exclude", "=", True),
+            ("commercial_partner_id.payment_reminder_hold_until", ">=", today),
+        ]
 
     @api.model
     def _dispute_domain(self):
         """Open invoices put on hold one by one (a dispute, a query): to review."""
-        return (
-            OPEN_INVOICE_DOMAIN
-            + [("company_id", "=", self._get_company().id)]
-            + [("payment_reminder_hold_until", ">=", fields.Date.context_today(self))]
-        )
+        return self._open_domain() + [("payment_reminder_hold_until", ">=", fields.Date.context_today(self))]
 
     @api.model
     def _customer_hold_domain(self):
@@ -172,10 +166,10 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
 
         overdue = self._overdue_domain()
         [(overdue_count, overdue_amount)] = Move._read_group(overdue, [], ["__count", "amount_residual_signed:sum"])
-        [(open_count, open_amount)] = Move._read_group(
-            OPEN_INVOICE_DOMAIN + [("company_id", "=", company.id)], [], ["__count", "amount_residual_signed:sum"]
-        )
+        open_invoices = self._open_domain()
+        [(open_count, open_amount)] = Move._read_group(open_invoices, [], ["__count", "amount_residual_signed:sum"])
         held = self._invoice_hold_domain()
+        active_plans = self._plan_domain("active")
         customers_held = self._customer_hold_domain()
         promises = self._promise_due_domain()
         headline = [
@@ -191,7 +185,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 "receivable",
                 _("Open Invoices"),
                 open_count,
-                self._invoice_action(_("Open Invoices"), OPEN_INVOICE_DOMAIN + [("company_id", "=", company.id)]),
+                self._invoice_action(_("Open Invoices"), open_invoices),
                 amount=open_amount or 0.0,
             ),
             figure(
@@ -209,8 +203,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             figure(
                 "plans_active",
                 _("Plans on Track"),
-                Plan.search_count(self._plan_domain("active")),
-                self._list_action(_("Payment Plans on Track"), Plan._name, self._plan_domain("active")),
+                Plan.search_count(active_plans),
+                self._list_action(_("Payment Plans on Track"), Plan._name, active_plans),
             ),
             figure(
                 "promises_week",

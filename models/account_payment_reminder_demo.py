@@ -167,9 +167,16 @@ class AccountPaymentReminderDemo(models.AbstractModel):
         if not line or line.payment_account_id:
             return
         Account = self.env["account.account"].with_company(company)
-        account = Account.search([("code", "=", "101402")], limit=1) or Account.create(
-            {"name": "Outstanding Receipts", "code": "101402", "account_type": "asset_current", "reconcile": True}
+        account = Account.search(
+            [("name", "=", "Outstanding Receipts"), ("reconcile", "=", True), ("company_ids", "in", company.id)],
+            limit=1,
         )
+        if not account:
+            # next to the bank account, on a free code (the chart's next one is the bank suspense account)
+            code = Account._search_new_account_code(journal.default_account_id.code or "101400")
+            account = Account.create(
+                {"name": "Outstanding Receipts", "code": code, "account_type": "asset_current", "reconcile": True}
+            )
         line.payment_account_id = account
 
     def _create_demo_invoice(self, company, partner, due, amount):

@@ -51,5 +51,6 @@ class AccountPaymentReminderMessage(models.Model):
 
     def _record_response(self, response):
         """The customer acted on the page after this message: the first action counts."""
-        for message in self.filtered(lambda m: not m.response_kind):
-            message.write({"response_kind": response.kind, "response_date": response.create_date})
+        self.filtered(lambda m: not m.response_kind).write(
+            {"response_kind": response.kind, "response_date": response.create_date}
+        )

@@ -23,6 +23,9 @@ class AccountPaymentReminderPlan(models.Model):
         """Start the plans the customers asked for. Instalments that would now
         be in the past move forward by the days the approval took."""
         today = fields.Date.context_today(self)
+        # sudo: the history is written by code only; the accountant could approve the plan (access checked)
+        Run = self.env["account.payment.reminder.run"].sudo()
+        summaries = self.env["account.payment.reminder.message"].sudo()
         for plan in self.filtered(lambda p: p.state == "pending"):
             first = min(plan.line_ids.mapped("date"))
             if first < today:
@@ -32,9 +35,9 @@ class AccountPaymentReminderPlan(models.Model):
             plan.state = "active"
             plan.message_post(body=_("Payment plan approved by %(user)s.", user=self.env.user.name))
             plan._close_requests()
-            # sudo: the history is written by code only; the accountant could approve the plan (access checked)
-            Run = self.env["account.payment.reminder.run"].sudo()
-            Run._queue_plan_message(plan.sudo(), "plan_summary", trigger="manual")._dispatch()
+            summaries |= Run._queue_plan_message(plan.sudo(), "plan_summary", trigger="manual")
+        # sent once every plan is approved: dispatching commits, and calls the providers
+        summaries._dispatch()
         return True
 
     def action_refuse(self):

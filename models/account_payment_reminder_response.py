@@ -151,9 +151,12 @@ class AccountPaymentReminderResponse(models.Model):
             )
         )
         author = access.partner_id.id
-        for move in moves:
-            proof = response.attachment_ids.filtered(lambda a, m=move: a.res_id == m.id)
-            move._message_log(body=body, author_id=author, attachment_ids=proof.ids)
+        if response.attachment_ids:  # each invoice carries its own copy of the proof
+            for move in moves:
+                proof = response.attachment_ids.filtered(lambda a, m=move: a.res_id == m.id)
+                move._message_log(body=body, author_id=author, attachment_ids=proof.ids)
+        elif moves:
+            moves._message_log_batch(dict.fromkeys(moves.ids, body), author_id=author)
         response.partner_id._message_log(body=body, author_id=author)
         return response
 

@@ -121,14 +121,14 @@ class AccountPaymentReminderSend(models.TransientModel):
     def _get_channels(self):
         return [channel for channel, _label in CHANNELS if self[f"use_{channel}"]]
 
-    def _get_level_channels(self, group):
+    def _get_level_channels(self, group, memo=None):
         """The channels the scheduler would use for this customer: the first
         that reaches it, or every one, as its level says (a customer that no
         channel reaches gets the first, blocked with the reasons)."""
         # sudo: reads gateways and addresses as the scheduler does; nothing is written
         Run = self.env["account.payment.reminder.run"].sudo()
         skip_reason = group.skip_reason
-        planned = Run._plan_channels(group)
+        planned = Run._plan_channels(group, memo=memo)
         group.skip_reason = skip_reason  # the plan's own verdict (no gateway, opted out) shows on the line
         return [channel for channel, _recipient, _address, _reason in planned] or group.level._get_channels()[:1]
 
@@ -174,11 +174,16 @@ class AccountPaymentReminderSend(models.TransientModel):
     def _prepare_line_vals(self):
         """One preview per customer and channel."""
         self.ensure_one()
+        customer_groups = self._get_customer_groups()
+        # as the scheduler: the contacts of every customer read at once, gateways and addresses looked up once
+        Run = self.env["account.payment.reminder.run"].sudo()  # sudo: reads contacts as the scheduler does
+        Run._set_contacts([group for group, _due, _notes in customer_groups])
+        memo = {}
         vals_list = []
-        for group, due_level, notes in self._get_customer_groups():
-            channels = self._get_level_channels(group) if self.channels_as_level else self._get_channels()
+        for group, due_level, notes in customer_groups:
+            channels = self._get_level_channels(group, memo) if self.channels_as_level else self._get_channels()
             for channel in channels:
-                vals = self._prepare_line(group, channel, due_level)
+                vals = self._prepare_line(group, channel, due_level, memo)
                 if notes:
                     vals["held_note"] = "\n".join(notes)
                 vals_list.append(vals)
@@ -210,11 +215,11 @@ class AccountPaymentReminderSend(models.TransientModel):
                 )
         return "; ".join(details)
 
-    def _prepare_line(self, group, channel, due_level):
+    def _prepare_line(self, group, channel, due_level, memo=None):
         # sudo: reads gateways and renders templates as the scheduler would; nothing is written
         Run = self.env["account.payment.reminder.run"].sudo()
         now = fields.Datetime.now()
-        recipient, address, reason = Run._get_recipient(group, channel)
+        recipient, address, reason = Run._get_recipient(group, channel, memo=memo)
         blocked = reason
         if group.partner[f"payment_reminder_optout_{channel}"]:
             blocked = _("The customer opted out of %(channel)s reminders.", channel=dict(CHANNELS)[channel])
