@@ -308,8 +308,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level_id = max(level_keys[row["new_level"]] for row in blocked)[1]
             group = self._new_group(blocked, policy_id, level_id, {row["id"]: row["new_level"] for row in blocked})
             group.skip_reason = block
-            if manual:
-                self._set_statement(group, blocked, credits, consume=False)
+            # what the held invoices ask, net of credits: the wizard and the dry run show it (consumes nothing)
+            self._set_statement(group, blocked, credits, consume=False)
             groups.append(group)
         return groups
 

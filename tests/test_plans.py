@@ -286,6 +286,10 @@ class TestDryRun(PaymentReminderCommon):
         self.assertEqual(str(lines["Busy"].next_time), "2026-04-10 09:00:00")
         self.assertEqual(lines["Promised"].skip_reason, "promise")
         self.assertFalse(self.Message.search([("partner_id", "=", ready.id)]), "a dry run sends nothing")
+        # every line says what is really owed, held or not: never 'To Pay 0.00' for a customer who owes
+        for name, amount in (("Ready", 200.0), ("Held", 1000.0), ("Promised", 1000.0), ("Optout", 1000.0)):
+            self.assertEqual(lines[name].amount, amount, name)
+        self.assertFalse(wizard.has_late_charges, "no 'Late Charges 0.00' column when nothing is charged")
 
 
 @tagged("post_install", "-at_install")

@@ -228,7 +228,7 @@ class TestCreditControlOverview(PaymentReminderCommon):
         self.assertEqual(menu.action, action)
         dry_run = self.env["account.payment.reminder.dry.run"].with_user(self.accountant).action_open()
         record = self.env["account.payment.reminder.dry.run"].with_user(self.accountant).browse(dry_run["res_id"])
-        self.assertEqual(record.display_name, "What Would Be Sent Now", "the breadcrumb reads as a title")
+        self.assertEqual(record.display_name, "What Would Go Now", "one name: the menu's, the title's, the button's")
 
     def test_the_invoice_shows_the_policy_that_applies_and_levels_their_channels(self):
         invoice = self.create_invoice(due=date(2026, 3, 1))
