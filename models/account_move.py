@@ -303,7 +303,8 @@ class AccountMove(models.Model):
             self.commercial_partner_id.payment_reminder_policy_id,
             self.company_id.payment_reminder_policy_id,
         ):
-            if policy and policy.active and policy.company_id == self.company_id:
+            # sudo: a customer shared by two companies may point to the other's policy, which the user cannot read
+            if policy and policy.sudo().active and policy.sudo().company_id == self.company_id:
                 return policy
         return self.env["account.payment.reminder.policy"]
 

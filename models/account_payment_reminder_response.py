@@ -407,7 +407,9 @@ class AccountPaymentReminderResponse(models.Model):
     @api.model
     def _get_responsible_user(self, access):
         policy = access._get_policy()
-        return policy._get_responsible_user() if policy else self.env.ref("base.user_admin")
+        if not policy:
+            return self.env["account.payment.reminder.policy"]._get_responsible(company=access.company_id)
+        return policy._get_responsible_user()
 
     def _format_date(self, date):
         return format_date(self.env, date)

@@ -43,7 +43,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
     def _get_open_invoices_query(self):
         """Open invoices of a batch of customers, with the policy that applies
-        (invoice, else customer, else company), the due dates that matter (the
+        (invoice, else customer, else company: the rule of
+        ``account.move._get_payment_reminder_policy``, each an active policy of
+        the invoice's company), the due dates that matter (the
         earliest open instalment, the earliest early-discount deadline), what
         is still due on them (and, for invoices in instalments, on each open
         instalment) and what may hold them (exclusion, payment plan, promise,
@@ -86,7 +88,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
               LEFT JOIN account_payment_reminder_policy ppol
                      ON ppol.id = cp.payment_reminder_policy_id AND ppol.active AND ppol.company_id = m.company_id
               LEFT JOIN account_payment_reminder_policy cpol
-                     ON cpol.id = comp.payment_reminder_policy_id AND cpol.active
+                     ON cpol.id = comp.payment_reminder_policy_id AND cpol.active AND cpol.company_id = m.company_id
              CROSS JOIN LATERAL (SELECT COALESCE(ipol.id, ppol.id, cpol.id) AS id) pol
              CROSS JOIN LATERAL (
                     SELECT MIN(l.date_maturity) AS due,
