@@ -55,9 +55,7 @@ class AccountPaymentReminderLevel(models.Model):
         help="First channel that works: WhatsApp, then SMS, then e-mail (among the level's channels); "
         "a channel that cannot reach the customer, or fails for good, hands over to the next.",
     )
-    channel_order = fields.Char(
-        "Channel Order", compute="_compute_channel_order", help="The channels this level tries, in order."
-    )
+    channel_order = fields.Char(compute="_compute_channel_order", help="The channels this level tries, in order.")
     mail_template_id = fields.Many2one(
         "mail.template",
         "E-mail Template",
