@@ -28,7 +28,7 @@ import bootstrap  # noqa: E402
 import odoo_env  # noqa: E402
 
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
-SKIPPED_RE = re.compile(r": skipped (\S+) .*: (.*)$", re.M)
+SKIPPED_RE = re.compile(r": skipped (\S+) : (.*)$", re.M)
 
 
 def lint():
@@ -163,6 +163,7 @@ def check_bootstrap():
         print(f"bootstrap check: passed in {elapsed}; log: {log_path}", flush=True)
         return 1, 0
     why = f"exit {returncode}" + ("" if summary else ", no demo summary")
+    sys.stdout.writelines(log_path.read_text().splitlines(keepends=True)[-20:])
     print(f"error: bootstrap check FAILED ({why}) after {elapsed}; log: {log_path}", file=sys.stderr)
     return 0, 1
 
