@@ -155,10 +155,10 @@ def check_bootstrap():
                 if re.match(r"(  \d+\. |First run|Set-up|Scheduler run:|error)", line):
                     sys.stdout.write(line)
             returncode = proc.wait()
+        elapsed = bootstrap._duration(time.monotonic() - started)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     summary = "Scheduler run:" in log_path.read_text()
-    elapsed = bootstrap._duration(time.monotonic() - started)
     if returncode == 0 and summary:
         print(f"bootstrap check: passed in {elapsed}; log: {log_path}", flush=True)
         return 1, 0
