@@ -255,10 +255,7 @@ class Environment:
                 if path.is_file() or _is_tarball_url(self.source):
                     archive = path if path.is_file() else self._download(offline)
                     with tarfile.open(archive) as tar:
-                        if hasattr(tarfile, "data_filter"):
-                            tar.extractall(unpacked, filter="data")
-                        else:
-                            tar.extractall(unpacked)  # noqa: S202 - an Odoo source tarball, Python < 3.11.4
+                        _extract(tar, unpacked)
                     if archive != path:
                         archive.unlink()
                 else:
@@ -293,7 +290,7 @@ class Environment:
             # no git: the same source as Odoo's nightly tarball
             with urllib.request.urlopen(OFFICIAL_TARBALL, timeout=120) as response:  # noqa: S310
                 with tarfile.open(fileobj=response, mode="r|gz") as tar:
-                    tar.extractall(target.parent)  # noqa: S202 - Odoo's official nightly
+                    _extract(tar, target.parent)
             return
         if not git:
             raise SetupError(f"git is needed to clone {url}: sudo apt-get install git")
@@ -348,6 +345,13 @@ def _base_python():
         f"Odoo 18.0 runs on Python {versions}; this is {sys.version.split()[0]} and no other is on PATH"
         " (sudo apt-get install python3.11 python3.11-venv, or pyenv)."
     )
+
+
+def _extract(tar, target):
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(target, filter="data")  # no absolute paths, links or devices out of target
+    else:
+        tar.extractall(target)  # noqa: S202 - Python < 3.11.4 has no filter
 
 
 def _is_tarball_url(source):
