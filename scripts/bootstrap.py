@@ -224,7 +224,15 @@ class Environment:
     def build(self, progress, offline):
         if not self.done("source"):
             with progress.step(f"Odoo 18.0 source from {self.source}") as notes:
-                notes.extend(self._fetch_source(progress, offline))
+                try:
+                    notes.extend(self._fetch_source(progress, offline))
+                except (SetupError, OSError) as error:
+                    if self.local:
+                        raise
+                    raise SetupError(
+                        f"{error}\nWithout access to {self.source}, name a local Odoo 18.0 source:"
+                        " --odoo-source /path/to/a/folder/or.tar.gz"
+                    ) from error
                 self.mark("source")
         base = _base_python()
         if not self.done("venv"):
