@@ -25,6 +25,9 @@ DB = "apr_demo"
 
 SUMMARY = r"""
 from odoo import fields
+# --load-language switched the administrator to its first language: the demo opens in English, the others a click away
+(env.ref("base.user_admin") | env.ref("base.user_root")).write({"lang": "en_US"})
+env = env(context=dict(env.context, lang="en_US"))
 Run = env["account.payment.reminder.run"]
 Message = env["account.payment.reminder.message"]
 history = Message.search_count([])
@@ -56,6 +59,10 @@ for group in Run._run(send=False)["groups"]:
     if group.skip_reason:
         when = f" until {group.next_time:%Y-%m-%d %H:%M} UTC" if group.next_time else ""
         print(f"  {group.partner.name[:22]:22} {group.level.name[:24]:24} {reasons[group.skip_reason]}{when}")
+print("-" * 100)
+menu = env.ref("account.menu_finance")
+languages = env["res.lang"].search([("code", "!=", "en_US")])
+print("Languages: " + ", ".join(f"{lang.name} ('{menu.with_context(lang=lang.code).name}')" for lang in languages))
 print("-" * 100)
 print("The customers' pages behind these reminders (pay there with the demo provider, any card number):")
 for access in env["account.payment.reminder.access"].search([], order="partner_id"):
@@ -90,7 +97,16 @@ def main():
             print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
             # payment_demo: the customer's page pays through Odoo's demo provider (nothing is charged)
             addons = f"{odoo_env.ADDON},payment_demo"
-            odoo("-i", addons, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
+            # the demo's customers speak these: Odoo's own screens are loaded in them too, not only the addon's
+            languages = "fr_FR,es_ES,pt_BR,id_ID"
+            odoo(
+                "-i",
+                addons,
+                f"--load-language={languages}",
+                "--stop-after-init",
+                "--max-cron-threads=0",
+                f"--http-port={args.port}",
+            )
             odoo("--no-http", subcommand="shell", input=SUMMARY, text=True)
             note = bootstrap.first_run_note("demo")
             if note:
