@@ -165,9 +165,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             }
 
         overdue = self._overdue_domain()
-        [(overdue_count, overdue_amount)] = Move._read_group(overdue, [], ["__count", "amount_residual_signed:sum"])
+        [(overdue_count, overdue_amount)] = Move._read_group(
+            overdue, [], ["__count", "payment_reminder_amount_open_signed:sum"]
+        )
         open_invoices = self._open_domain()
-        [(open_count, open_amount)] = Move._read_group(open_invoices, [], ["__count", "amount_residual_signed:sum"])
+        [(open_count, open_amount)] = Move._read_group(
+            open_invoices, [], ["__count", "payment_reminder_amount_open_signed:sum"]
+        )
         held = self._invoice_hold_domain()
         active_plans = self._plan_domain("active")
         customers_held = self._customer_hold_domain()
@@ -300,8 +304,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         rows = self.env["account.move"]._read_group(
             overdue,
             ["commercial_partner_id"],
-            ["amount_residual_signed:sum", "invoice_date_due:min", "__count"],
-            order="amount_residual_signed:sum desc",
+            ["payment_reminder_amount_open_signed:sum", "invoice_date_due:min", "__count"],
+            order="payment_reminder_amount_open_signed:sum desc",
             limit=limit,
         )
         return [
@@ -337,7 +341,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             buckets.append(label)
             domain = self._overdue_domain(days_from, days_to)
             for level, amount in Move._read_group(
-                domain, ["payment_reminder_level_id"], ["amount_residual_signed:sum"]
+                domain, ["payment_reminder_level_id"], ["payment_reminder_amount_open_signed:sum"]
             ):
                 key = level.id or 0
                 if key not in levels:

@@ -384,15 +384,18 @@ class TestPaidIsPaid(PlanCommon):
 
     def test_ladder_with_journal_entries(self):
         levels, invoices = self._ladder(self.bank_booked)
-        self.assertEqual(levels, [self.level_overdue, self.level_overdue.browse(), self.level_overdue])
+        self.assertEqual(levels, [self.level_due, self.level_due.browse(), self.level_due])
         self.assertEqual(invoices[2].payment_state, "partial")
         self.assertIn("600.00", self.messages_for(invoices[2]).body_html)
 
     def test_ladder_without_journal_entries(self):
         levels, invoices = self._ladder(self.bank_unbooked)
-        # Odoo shows both paid invoices in payment (or paid): the ladder treats them as paid
+        # Odoo shows both paid invoices in payment (or paid), whatever the amount: the ladder counts each payment
+        # for its amount, so the one paid in part is still chased for the rest
         self.assertEqual([invoice.payment_state in ("in_payment", "paid") for invoice in invoices], [False, True, True])
-        self.assertEqual(levels, [self.level_overdue, self.level_overdue.browse(), self.level_overdue.browse()])
+        self.assertEqual(levels, [self.level_due, self.level_due.browse(), self.level_due])
+        self.assertIn("600.00", self.messages_for(invoices[2]).body_html)
+        self.assertEqual(self.messages_for(invoices[2]).amount_due, 600.0)
 
     def _promise(self, journal, paid):
         invoice = self.create_invoice(due=date(2026, 3, 31), amount=500.0)

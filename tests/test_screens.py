@@ -245,7 +245,9 @@ class TestInvoiceRemindersTab(PaymentReminderCommon):
             self.assertEqual(invoice.payment_reminder_promise_id, promise)
             self.assertIn("Promise to pay $\xa01,000.00 by 04/15/2026", invoice.payment_reminder_waiting)
             self.assertEqual(invoice.payment_reminder_next_date, date(2026, 4, 18), "the promise's date plus 2 days")
-            self.assertEqual(invoice.payment_reminder_next_level_id, self.level_followup, "due + 14 days by then")
+            self.assertEqual(
+                invoice.payment_reminder_next_level_id, self.level_due, "the first level after the due date: none went"
+            )
         self.assertNextReminderGoesOn(invoice, date(2026, 4, 18))
 
     def test_holds_of_the_invoice_and_of_the_customer(self):
@@ -256,7 +258,7 @@ class TestInvoiceRemindersTab(PaymentReminderCommon):
             self.assertIn("This invoice is on hold until 04/12/2026. Disputed", invoice.payment_reminder_waiting)
             self.assertIn("Azure Interior is on hold until 04/09/2026.", invoice.payment_reminder_waiting)
             self.assertEqual(invoice.payment_reminder_next_date, date(2026, 4, 13))
-            self.assertEqual(invoice.payment_reminder_next_level_id, self.level_overdue)
+            self.assertEqual(invoice.payment_reminder_next_level_id, self.level_due)
         self.assertNextReminderGoesOn(invoice, date(2026, 4, 13))
 
     def test_a_payment_plan_replaces_the_ladder(self):

@@ -1,4 +1,3 @@
-from . import account_payment_reminder_wizard_access
 from . import account_payment_reminder_send
 from . import account_payment_reminder_plan_propose
 from . import account_payment_reminder_dry_run
