@@ -11,6 +11,7 @@ from ..tools.schedule import is_before_due, level_candidates, pick_level, to_loc
 from ..tools.statement import StatementLine, is_covered, summarize
 from .account_move import OPEN_INVOICE_WHERE
 from .account_payment_reminder_run import ReminderGroup
+from .account_payment_reminder_run_queue import Outgoing
 
 _logger = logging.getLogger(__name__)
 
@@ -407,6 +408,26 @@ class AccountPaymentReminderRun(models.AbstractModel):
         # the highest levels first, so that a tight budget goes to the most urgent message
         for group in sorted(groups, key=lambda g: (-g.level.sequence, g.partner.id)):
             self._check_group(group, now, contacts, used, memo)
+        self._check_failed_before([group for group in groups if group.planned and not group.skip_reason])
+
+    def _check_failed_before(self, groups):
+        """A message that failed for good reached nothing, so its invoices are
+        due for the same level again; the scheduler never queues the same
+        message twice (its idempotency key): the group waits, and says why,
+        until the failed message is sent again (Retry, once its address or
+        template is repaired) or its invoices change."""
+        keys = {}
+        for group in groups:
+            for channel, recipient, address, reason in group.planned:
+                keys[self._get_idempotency_key(Outgoing(group, channel, recipient, address, reason))] = group
+        if not keys:
+            return
+        failed = self.env["account.payment.reminder.message"].search(
+            [("idempotency_key", "in", list(keys)), ("state", "=", "failed")]
+        )
+        for message in failed:
+            group = keys[message.idempotency_key]
+            group.skip_reason, group.planned = "failed_before", []
 
     def _set_contacts(self, groups):
         """Who may receive each group's message, in order: the invoices'

@@ -105,6 +105,10 @@ class TestLadderFollowsWhatWasSent(PlanCommon):
         self.assertEqual(invoice.payment_reminder_level_date, date(2026, 3, 31))
         self.assertEqual(invoice.payment_reminder_last_date, first.sent_at)
         self.assertEqual(self.next_reminder(invoice, "2026-04-08 09:00"), (self.level_overdue, date(2026, 4, 8)))
+        # the scheduler does not send the same message twice on its own: the dry run says why it waits
+        self.assertEqual(self.dry_run_line("2026-04-08 09:00").skip_reason, "failed_before")
+        self.run_at("2026-04-08 09:00")
+        self.assertEqual(len(self.messages_for(invoice)), 2)
         with self.frozen("2026-04-08 09:00"):
             form = self.wizard(invoice)
             with form.line_ids.edit(0) as line:

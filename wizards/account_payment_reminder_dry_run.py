@@ -15,6 +15,7 @@ SKIP_REASONS = [
     ("budget", "Contact budget reached"),
     ("outside_window", "Outside the customer's hours"),
     ("no_gateway", "No gateway for the level's channels"),
+    ("failed_before", "Failed before: repair it and retry the failed message"),
 ]
 
 
