@@ -28,9 +28,6 @@ class TestOnePipeline(ChannelCommon):
         )
         cls.second = cls.customer.copy({"name": "Second Customer", "email": "ap@second.example"})
         cls.third = cls.customer.copy({"name": "Third Customer", "email": "ap@third.example"})
-        # these tests are about the channels and templates of one level: an invoice a week overdue gets the
-        # 'Overdue' level at once, as the policy's catch-up allows (tests/test_ladder.py climbs the ladder)
-        cls.policy.catch_up = True
 
     def wizard(self, invoices, **values):
         form = Form(

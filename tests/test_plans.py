@@ -168,7 +168,9 @@ class TestPaymentPlans(PlanCommon):
         self.assertTrue(plan.activity_ids, "the accountant is told")
         kinds = self.messages_for(invoice).mapped("kind")
         self.assertIn("plan_broken", kinds, "the customer is told")
-        self.assertEqual(self.messages_for(invoice)[-1].level_id, self.level_final, "the ladder resumes")
+        self.assertEqual(
+            self.messages_for(invoice)[-1].level_id, self.level_due, "the ladder resumes at its first level"
+        )
 
     def test_plan_paid_in_full_is_done(self):
         invoice = self.create_invoice(due=date(2026, 3, 31), amount=600.0)
@@ -227,7 +229,7 @@ class TestPromises(PlanCommon):
         self.assertEqual(self.customer.payment_reminder_broken_promise_count, 1)
         self.assertTrue(self.customer.activity_ids)
         message = self.messages_for(invoice)
-        self.assertEqual(message.level_id, self.level_overdue)
+        self.assertEqual(message.level_id, self.level_due, "the ladder resumes at its first level: none went")
         self.assertIn("400.00", message.body_html)
 
     def test_promise_for_the_whole_customer(self):
@@ -265,6 +267,7 @@ class TestDryRun(PaymentReminderCommon):
         self.create_invoice(partner=busy, due=date(2026, 3, 31))
         self.create_invoice(partner=busy, due=date(2026, 4, 5))
         self.run_at("2026-04-05 09:00", partner_ids=busy.ids)  # Busy hears from us on 04-05
+        self.create_invoice(partner=busy, due=date(2026, 4, 7))  # due today: its first level, too soon after
         promised = customer("Promised")
         self.create_invoice(partner=promised, due=date(2026, 3, 31))
         self.env["account.payment.reminder.promise"].create({"partner_id": promised.id, "date": date(2026, 4, 30)})

@@ -192,7 +192,10 @@ class TestCreditController(PaymentReminderCommon):
 
     def test_the_final_notice_call_goes_to_a_person(self):
         # set up by the system (as the shipped policy is, at installation)
-        self.policy = self.policy.with_user(self.odoobot).copy({"name": "System policy", "user_id": False})
+        # catching up: the final notice at once, for invoices a month overdue never reminded
+        self.policy = self.policy.with_user(self.odoobot).copy(
+            {"name": "System policy", "user_id": False, "catch_up": True}
+        )
         self.company.payment_reminder_policy_id = self.policy
         self.assertFalse(self.policy.user_id)
         self.level_final = self.policy.level_ids.filtered("is_final_notice")
