@@ -246,7 +246,7 @@ class AccountPaymentReminderMessage(models.Model):
             else:
                 message.invoice_summary = _("%(count)s invoices", count=count)
 
-    @api.depends("move_ids.amount_residual", "statement_data")
+    @api.depends("move_ids.payment_reminder_amount_open", "statement_data")
     @api.depends_context("lang")
     def _compute_amount_due_display(self):
         for message in self:
@@ -265,7 +265,8 @@ class AccountPaymentReminderMessage(models.Model):
         self.ensure_one()
         data = json.loads(self.statement_data or "null") or {
             "invoices": [
-                [move._origin.id or move.id, move.currency_id.id, move.amount_residual] for move in self.move_ids
+                [move._origin.id or move.id, move.currency_id.id, (move._origin or move).payment_reminder_amount_open]
+                for move in self.move_ids
             ],
             "totals": [],
         }

@@ -370,7 +370,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level=self.env["account.payment.reminder.level"],
             partner=plan.partner_id,
             moves=plan.move_ids,
-            amount=sum(plan.move_ids.mapped("amount_residual_signed")),
+            amount=sum(plan.move_ids.mapped("payment_reminder_amount_open_signed")),
         )
         channels = list(dict.fromkeys([plan.channel, "email"]))
         planned = self._plan_channels(group, channels=channels, strategy="fallback")

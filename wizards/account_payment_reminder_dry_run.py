@@ -1,3 +1,5 @@
+import json
+
 from odoo import _, api, fields, models
 from odoo.tools import formatLang
 
@@ -121,8 +123,16 @@ class AccountPaymentReminderDryRun(models.TransientModel):
         for channel, recipient, address, reason in group.planned:
             vals = dict(base, channel=channel, recipient=address or False, failure=reason or False)
             if address:
+                # what the message would list and ask for, as the scheduler records it when it queues it
                 preview = Message._new_preview(
-                    group.moves, channel, group.level, recipient, address, late_charge_ids=charges
+                    group.moves,
+                    channel,
+                    group.level,
+                    recipient,
+                    address,
+                    late_charge_ids=charges,
+                    statement_data=json.dumps(group.statement) if group.statement else False,
+                    tz=group.recipient_tz,
                 )._preview()
                 vals.update(
                     subject=preview.get("subject") or False,
