@@ -178,6 +178,13 @@ class TestPaymentsWithoutJournalEntry(PlanCommon):
         self.assertEqual(invoice.payment_reminder_amount_open_signed, 600.0)
         self.assertTrue(invoice.payment_reminder_is_open)
         self.assertEqual(self.env["account.move"].search([("id", "=", invoice.id)] + OPEN_INVOICE_DOMAIN), invoice)
+        with self.frozen("2026-04-07 09:00"):
+            dry_run = self.env["account.payment.reminder.dry.run"].create({})
+            dry_run.action_refresh()
+        line = dry_run.line_ids.filtered(lambda line: line.partner_id == self.customer)
+        self.assertEqual(line.amount, 600.0)
+        self.assertIn("600.00", line.text)
+        self.assertNotIn("900.00", line.text)
         self.run_at("2026-04-07 09:00")
         message = self.messages_for(invoice)
         self.assertEqual((message.level_id, message.state), (self.level_due, "sent"))
