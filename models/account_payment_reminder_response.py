@@ -111,12 +111,15 @@ class AccountPaymentReminderResponse(models.Model):
     def _get_dashboard_domains(self, company):
         """What the credit controller's overview counts, as domains:
         ``promises`` (open promises made on the page), ``plan_requests`` (plans
-        waiting for approval), ``to_review`` ("already paid" and disputes)."""
+        waiting for approval), ``disputes`` (disputes to review) and
+        ``to_review`` ("already paid" to check against the bank). Each
+        response counts once."""
         base = [("company_id", "=", company.id)]
         return {
             "promises": base + [("kind", "=", "promise"), ("promise_id.state", "=", "open")],
             "plan_requests": base + [("kind", "=", "plan"), ("plan_id.state", "=", "pending")],
-            "to_review": base + [("kind", "in", ("paid", "dispute")), ("state", "=", "to_review")],
+            "disputes": base + [("kind", "=", "dispute"), ("state", "=", "to_review")],
+            "to_review": base + [("kind", "=", "paid"), ("state", "=", "to_review")],
         }
 
     @api.model
