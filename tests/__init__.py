@@ -17,4 +17,5 @@ from . import test_tour_credit_control
 from . import test_portal
 from . import test_portal_tour
 from . import test_render_at_once
+from . import test_walls
 from . import test_ladder

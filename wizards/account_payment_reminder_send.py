@@ -21,6 +21,7 @@ class AccountPaymentReminderSend(models.TransientModel):
     channel, rendered by the scheduler's renderer: what is previewed goes."""
 
     _name = "account.payment.reminder.send"
+    _inherit = ["account.payment.reminder.wizard.access"]
     _description = "Send a Payment Reminder"
 
     move_ids = fields.Many2many(
@@ -43,9 +44,13 @@ class AccountPaymentReminderSend(models.TransientModel):
         help="Each customer gets its message on the level's channels, as the scheduler sends it: the first "
         "channel that reaches the customer, or all of them, as the level says. Untick to choose the channels.",
     )
-    use_email = fields.Boolean("E-mail", compute="_compute_channels", store=True, readonly=False)
-    use_whatsapp = fields.Boolean("WhatsApp", compute="_compute_channels", store=True, readonly=False)
-    use_sms = fields.Boolean("SMS", compute="_compute_channels", store=True, readonly=False)
+    # compute_sudo=False: the previews are computed as the user, so the wall on the invoices holds before anything
+    # is decided or rendered as superuser
+    use_email = fields.Boolean("E-mail", compute="_compute_channels", store=True, readonly=False, compute_sudo=False)
+    use_whatsapp = fields.Boolean(
+        "WhatsApp", compute="_compute_channels", store=True, readonly=False, compute_sudo=False
+    )
+    use_sms = fields.Boolean("SMS", compute="_compute_channels", store=True, readonly=False, compute_sudo=False)
     line_ids = fields.One2many(
         "account.payment.reminder.send.line",
         "wizard_id",
@@ -53,6 +58,7 @@ class AccountPaymentReminderSend(models.TransientModel):
         compute="_compute_line_ids",
         store=True,
         readonly=False,
+        compute_sudo=False,
     )
     state = fields.Selection([("edit", "Edit"), ("confirm", "Confirm")], default="edit")
     outside_window_count = fields.Integer(compute="_compute_outside_window")
@@ -137,10 +143,11 @@ class AccountPaymentReminderSend(models.TransientModel):
         """Per customer: the group that would go (the scheduler's rule for a
         manual reminder) and the groups of its held invoices."""
         self.ensure_one()
+        self._check_payment_reminder_access()
         moves = self.move_ids._origin
         if not moves:
             return []
-        # sudo: decides as the scheduler does, over the invoices the user selected; nothing is written
+        # sudo: decides as the scheduler does, over the invoices the user may read (checked above); nothing is written
         Run = self.env["account.payment.reminder.run"].sudo()
         return Run._decide(moves.commercial_partner_id.ids, fields.Datetime.now(), move_ids=moves.ids, manual=True)
 
@@ -431,7 +438,9 @@ class AccountPaymentReminderSend(models.TransientModel):
 
 class AccountPaymentReminderSendLine(models.TransientModel):
     _name = "account.payment.reminder.send.line"
+    _inherit = ["account.payment.reminder.wizard.access"]
     _description = "Payment Reminder Preview"
+    _payment_reminder_checked_fields = ("move_ids", "partner_id", "recipient_partner_id")
 
     wizard_id = fields.Many2one("account.payment.reminder.send", required=True, ondelete="cascade")
     to_send = fields.Boolean("Send", default=True)
