@@ -228,7 +228,29 @@ class TestCreditControlOverview(PaymentReminderCommon):
         self.assertEqual(menu.action, action)
         dry_run = self.env["account.payment.reminder.dry.run"].with_user(self.accountant).action_open()
         record = self.env["account.payment.reminder.dry.run"].with_user(self.accountant).browse(dry_run["res_id"])
-        self.assertEqual(record.display_name, "What Would Be Sent Now", "the breadcrumb reads as a title")
+        self.assertEqual(record.display_name, "What Would Go Now", "one name: the menu's, the title's, the button's")
+
+    def test_the_invoice_shows_the_policy_that_applies_and_levels_their_channels(self):
+        invoice = self.create_invoice(due=date(2026, 3, 1))
+        policy = self.company.payment_reminder_policy_id
+        self.assertFalse(invoice.payment_reminder_policy_id)
+        self.assertEqual(invoice.with_user(self.accountant).payment_reminder_applied_policy_id, policy)
+        level = policy.level_ids.sorted("sequence")[2]
+        level.write(
+            {
+                "use_whatsapp": True,
+                "use_sms": True,
+                "channel_strategy": "fallback",
+                "sms_template_id": self.env.ref("account_payment_reminder.sms_template_overdue").id,
+                "whatsapp_template_ids": [
+                    Command.set(self.env.ref("account_payment_reminder.whatsapp_template_overdue").ids)
+                ],
+            }
+        )
+        self.assertEqual(level.channel_order, "WhatsApp → SMS → E-mail")
+        level.channel_strategy = "all"
+        self.assertEqual(level.channel_order, "WhatsApp + SMS + E-mail, all at once")
+        self.assertIn("from the invoice's due date", type(level).offset_days.help)
 
     def test_figures_belong_to_the_current_company(self):
         self.create_invoice(due=date(2026, 3, 1), amount=111.0, company=self.main_company)
