@@ -1,26 +1,29 @@
+import json
+from datetime import date
+
 from odoo import _, api, fields, models
 from odoo.tools import format_date
+from odoo.tools.sql import column_exists, create_column
 
 from ..tools.plans import allocate_payments
-from ..tools.schedule import level_candidates
+from ..tools.schedule import level_candidates, next_reminder
 
 OPEN_INVOICE_DOMAIN = [
     ("move_type", "=", "out_invoice"),
     ("state", "=", "posted"),
-    ("payment_state", "in", ("not_paid", "partial")),
-    ("amount_residual", ">", 0),
+    ("payment_reminder_amount_open", ">", 0),
 ]
-"""What the addon chases: posted customer invoices with something left to pay.
-'In Payment' counts as paid, as Odoo shows it (a payment registered without a
-journal entry leaves ``amount_residual`` unchanged until the bank reconciles)."""
+"""What the addon chases: posted customer invoices on which the customer still
+owes something (``payment_reminder_amount_open``, the one home of "what is
+still owed"). An invoice 'In Payment' or 'Paid' through a payment registered
+without a journal entry is open for what that payment does not cover."""
 
 
 def open_invoice_where(alias="m"):
     """OPEN_INVOICE_DOMAIN in SQL, on ``account_move <alias>``."""
     prefix = f"{alias}." if alias else ""
     return (
-        f"{prefix}move_type = 'out_invoice' AND {prefix}state = 'posted'"
-        f" AND {prefix}payment_state IN ('not_paid', 'partial') AND {prefix}amount_residual > 0"
+        f"{prefix}move_type = 'out_invoice' AND {prefix}state = 'posted' AND {prefix}payment_reminder_amount_open > 0"
     )
 
 
@@ -28,10 +31,14 @@ OPEN_INVOICE_WHERE = open_invoice_where("m")
 
 # the scheduler's first query: open customer invoices, per customer
 OPEN_INVOICE_INDEX = f"""
-    CREATE INDEX IF NOT EXISTS account_move_payment_reminder_open_idx
+    DROP INDEX IF EXISTS account_move_payment_reminder_open_idx;
+    CREATE INDEX IF NOT EXISTS account_move_payment_reminder_owed_idx
         ON account_move (commercial_partner_id, id)
      WHERE {open_invoice_where(None)}
 """
+
+NOT_CHASED_STATES = ("reversed", "blocked", "invoicing_legacy")
+"""Payment states of invoices that owe nothing whatever their residual."""
 
 
 def open_invoice_domain_text(*conditions):
@@ -57,6 +64,13 @@ class AccountMove(models.Model):
         "account.payment.reminder.level", "Reminder Level", copy=False, readonly=True, index="btree_not_null"
     )
     payment_reminder_last_date = fields.Datetime("Last Reminder", copy=False, readonly=True)
+    payment_reminder_level_date = fields.Date(
+        "Level Reached On",
+        copy=False,
+        readonly=True,
+        help="The day the message of the current level went: the next level waits for the days between the two "
+        "levels from then.",
+    )
     payment_reminder_ref_date = fields.Date(
         "Reminder Reference Date", copy=False, readonly=True, help="The due date the current level refers to."
     )
@@ -90,20 +104,100 @@ class AccountMove(models.Model):
     payment_reminder_message_count = fields.Integer(compute="_compute_payment_reminder_message_count")
     payment_reminder_url = fields.Char("Payment Link", compute="_compute_payment_reminder_url")
     payment_reminder_is_open = fields.Boolean("Open for Reminders", compute="_compute_payment_reminder_is_open")
+    payment_reminder_amount_open = fields.Monetary(
+        "Still Owed",
+        compute="_compute_payment_reminder_amount_open",
+        store=True,
+        currency_field="currency_id",
+        help="What the customer still owes on this customer invoice: the amount due less the payments "
+        "registered without a journal entry (Odoo shows the invoice In Payment or Paid as soon as one is "
+        "registered, whatever its amount). What reminders chase, statements list and the customer's page shows.",
+    )
+    payment_reminder_amount_open_signed = fields.Monetary(
+        "Still Owed (Company Currency)",
+        compute="_compute_payment_reminder_amount_open",
+        store=True,
+        currency_field="company_currency_id",
+    )
     payment_reminder_discount_date = fields.Date("Early Discount Until", compute="_compute_payment_reminder_discount")
     payment_reminder_discount_amount = fields.Monetary(
         "Amount With Early Discount", compute="_compute_payment_reminder_discount"
     )
 
+    def _auto_init(self):
+        """What is still owed, written in SQL when the columns are new (the ORM
+        would compute it invoice by invoice over the whole ledger): the
+        residual of the posted customer invoices; those 'In Payment' or
+        'Paid' with a residual are computed by ``init``."""
+        cr = self.env.cr
+        if not column_exists(cr, "account_move", "payment_reminder_amount_open"):
+            create_column(cr, "account_move", "payment_reminder_amount_open", "numeric")
+            create_column(cr, "account_move", "payment_reminder_amount_open_signed", "numeric")
+            cr.execute(
+                """
+                UPDATE account_move
+                   SET payment_reminder_amount_open = CASE WHEN is_owed THEN amount_residual ELSE 0 END,
+                       payment_reminder_amount_open_signed = CASE WHEN is_owed THEN amount_residual_signed ELSE 0 END
+                  FROM (SELECT id AS move_id,
+                               move_type = 'out_invoice' AND state = 'posted' AND amount_residual > 0
+                               AND payment_state NOT IN %s AS is_owed
+                          FROM account_move) owed
+                 WHERE owed.move_id = account_move.id
+                """,
+                [NOT_CHASED_STATES],
+            )
+        return super()._auto_init()
+
     def init(self):
         res = super().init()
+        # the invoices 'In Payment' or 'Paid' with a residual: payments without journal entry, maybe partial
+        in_payment = self.search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("in_payment", "paid")),
+                ("amount_residual", ">", 0),
+            ]
+        )
+        if in_payment:
+            self.env.add_to_compute(self._fields["payment_reminder_amount_open"], in_payment)
+            in_payment._recompute_recordset(["payment_reminder_amount_open"])
         # the scheduler's first query: open customer invoices, per customer
         self.env.cr.execute(OPEN_INVOICE_INDEX)
         return res
 
     # === COMPUTE METHODS === #
 
-    @api.depends("move_type", "state", "payment_state", "amount_residual")
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "amount_residual",
+        "amount_residual_signed",
+        "matched_payment_ids.state",
+        "matched_payment_ids.amount",
+        "matched_payment_ids.move_id",
+        "matched_payment_ids.invoice_ids.amount_residual",
+    )
+    def _compute_payment_reminder_amount_open(self):
+        owed = self.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state not in NOT_CHASED_STATES
+                and m.amount_residual > 0
+            )
+        )
+        amounts = owed._get_payment_reminder_open_amount() if owed else {}
+        for move in self:
+            amount = amounts.get(move.id, 0.0)
+            move.payment_reminder_amount_open = amount
+            share = amount / move.amount_residual if move.amount_residual else 0.0
+            move.payment_reminder_amount_open_signed = move.company_currency_id.round(
+                move.amount_residual_signed * share
+            )
+
+    @api.depends("move_type", "state", "payment_reminder_amount_open")
     def _compute_payment_reminder_is_open(self):
         open_moves = self.filtered_domain(OPEN_INVOICE_DOMAIN)
         for move in self:
@@ -135,6 +229,13 @@ class AccountMove(models.Model):
         self.ensure_one()
         return min(self._get_payment_reminder_open_lines().mapped("date_maturity"), default=self.invoice_date_due)
 
+    def _get_payment_reminder_level_date(self):
+        """The day the current level's message went (for a level reached before the addon recorded it, the
+        last reminder's day), as the scheduler's query reads it."""
+        self.ensure_one()
+        last = self.payment_reminder_last_date
+        return self.payment_reminder_level_date or (last and last.date()) or None
+
     @api.depends("line_ids.discount_date", "line_ids.discount_amount_currency", "payment_state")
     def _compute_payment_reminder_discount(self):
         today = fields.Date.context_today(self)
@@ -151,8 +252,10 @@ class AccountMove(models.Model):
     @api.depends(
         "payment_reminder_level_id",
         "payment_reminder_ref_date",
+        "payment_reminder_level_date",
         "invoice_date_due",
         "payment_state",
+        "payment_reminder_amount_open",
         "state",
         "payment_reminder_exclude",
         "payment_reminder_hold_until",
@@ -194,13 +297,13 @@ class AccountMove(models.Model):
                 move.payment_reminder_ref_date != due,
                 due,
                 move.payment_reminder_discount_date,
+                move._get_payment_reminder_level_date(),
+                policy.catch_up,
             )
-            if candidates:
-                # the highest level whose date has come once nothing holds the invoice, else the lowest one to come
-                resume = max(today, held_until)
-                level_id, level_date = next(((lv, day) for lv, day in candidates if day <= resume), candidates[-1])
-                move.payment_reminder_next_level_id = level_id
-                move.payment_reminder_next_date = max(level_date, resume)
+            # the level the scheduler sends once nothing holds the invoice, else the first one to come
+            upcoming = next_reminder(candidates, max(today, held_until), due)
+            if upcoming:
+                move.payment_reminder_next_level_id, move.payment_reminder_next_date = upcoming
 
     def _get_payment_reminder_holders(self):
         """({invoice id: open promise}, {invoice id: active plan}) for these
@@ -318,7 +421,8 @@ class AccountMove(models.Model):
         return action
 
     def _get_payment_reminder_open_amount(self):
-        """{invoice id: what is still open on it as Odoo shows it}, in invoice currency.
+        """{invoice id: what the customer still owes on it}, in invoice currency:
+        the one computation behind ``payment_reminder_amount_open``.
 
         Odoo 18 registers a payment on a journal without outstanding account
         without any journal entry: the invoice turns "In Payment" while
@@ -364,6 +468,77 @@ class AccountMove(models.Model):
             invoice.id: invoice.currency_id.round(max(open_amounts[invoice] - covered[invoice], 0.0))
             for invoice in self
         }
+
+    def _payment_reminder_sync_levels(self):
+        """Record on each invoice the level its reminders really reached, from
+        their history: among the reminders that went or may still go (not
+        failed nor cancelled; one interrupted while sending may have reached
+        the customer), the latest ladder (due date) and its highest level,
+        with the day its first message went (or, not gone yet, is to go); and
+        the day of the last reminder. An invoice whose only reminders failed is back where it was
+        before them."""
+        if not self:
+            return
+        Message = self.env["account.payment.reminder.message"]
+        Message.flush_model(
+            ["state", "failure_code", "reached_levels", "level_id", "kind", "sent_at", "queued_at", "next_attempt_at"]
+        )
+        self.env.cr.execute(
+            """
+            -- the day a message went; one still to go (queued again by Retry, waiting for its window): when
+            SELECT r.move_id, msg.reached_levels, msg.level_id,
+                   COALESCE(msg.sent_at, GREATEST(msg.queued_at, msg.next_attempt_at))
+              FROM account_payment_reminder_message_move_rel r
+              JOIN account_payment_reminder_message msg ON msg.id = r.message_id
+             WHERE r.move_id = ANY(%s) AND msg.kind = 'reminder'
+               AND (msg.state NOT IN ('failed', 'cancelled') OR msg.failure_code = 'interrupted')
+            """,
+            [self._origin.ids],
+        )
+        rows = self.env.cr.fetchall()
+        Level = self.env["account.payment.reminder.level"]
+        levels = Level.browse({level_id for _move, _data, level_id, _at in rows if level_id})
+        best, last = {}, {}
+        for move_id, data, level_id, at in rows:
+            last[move_id] = max(last.get(move_id, at), at)
+            if data is None:  # a reminder recorded before each invoice's level was: its level for all
+                mark = [level_id, self.browse(move_id).payment_reminder_ref_date]
+            else:
+                mark = json.loads(data).get(str(move_id))
+            if not (mark and mark[0]):
+                continue
+            level = Level.browse(mark[0]).with_prefetch(levels._prefetch_ids)
+            ref_date = fields.Date.to_date(mark[1])
+            key = (ref_date or date.min, level.sequence, level.id)
+            if move_id not in best or key > best[move_id][0] or (key == best[move_id][0] and at < best[move_id][3]):
+                best[move_id] = (key, level.id, ref_date, at)
+        fnames = [
+            "payment_reminder_level_id",
+            "payment_reminder_ref_date",
+            "payment_reminder_level_date",
+            "payment_reminder_last_date",
+        ]
+        self.flush_recordset(fnames)
+        ids = self._origin.ids
+        # SQL: bookkeeping columns of posted invoices, as the pipeline writes them (see _mark_invoices)
+        self.env.cr.execute(
+            """
+            UPDATE account_move m
+               SET payment_reminder_level_id = r.level_id, payment_reminder_ref_date = r.ref_date,
+                   payment_reminder_level_date = r.level_date, payment_reminder_last_date = r.last_date
+              FROM unnest(%s::int[], %s::int[], %s::date[], %s::date[], %s::timestamp[])
+                   AS r(id, level_id, ref_date, level_date, last_date)
+             WHERE m.id = r.id
+            """,
+            [
+                ids,
+                [best[move_id][1] if move_id in best else None for move_id in ids],
+                [best[move_id][2] if move_id in best else None for move_id in ids],
+                [best[move_id][3].date() if move_id in best else None for move_id in ids],
+                [last.get(move_id) for move_id in ids],
+            ],
+        )
+        self.invalidate_recordset(fnames)
 
     def _get_invoice_next_payment_values(self, custom_amount=None):
         """One payment transaction for several invoices (the reminder page's

@@ -136,7 +136,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         company = self._get_company()
         moves = self.env["account.move"].search_fetch(
             self._open_domain(),
-            ["commercial_partner_id", "currency_id", "amount_residual", "amount_residual_signed", "invoice_date_due"],
+            [
+                "commercial_partner_id",
+                "currency_id",
+                "payment_reminder_amount_open",
+                "payment_reminder_amount_open_signed",
+                "invoice_date_due",
+            ],
             order="invoice_date_due, id",
         )
         # sudo: the credits are read as the scheduler reads them, for the customers of invoices the user sees
@@ -147,11 +153,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             key = (move.commercial_partner_id.id, move.currency_id.id)
             if key not in left:
                 left[key] = -credits.get((key[0], company.id), {}).get(key[1], [0.0])[0]
-            netted = min(max(left[key], 0.0), move.amount_residual)
+            # what is still owed: payments registered without a journal entry count for their amount
+            residual, residual_signed = move.payment_reminder_amount_open, move.payment_reminder_amount_open_signed
+            netted = min(max(left[key], 0.0), residual)
             left[key] -= netted
-            if move.currency_id.compare_amounts(move.amount_residual, netted) > 0:
-                share = (move.amount_residual - netted) / move.amount_residual
-                owed[move.id] = (move.amount_residual - netted, move.amount_residual_signed * share)
+            if move.currency_id.compare_amounts(residual, netted) > 0:
+                share = (residual - netted) / residual
+                owed[move.id] = (residual - netted, residual_signed * share)
         return owed
 
     @api.model

@@ -150,7 +150,14 @@ class AccountPaymentReminderDemo(models.AbstractModel):
                 message._apply_status("sent", when=at)
                 if receipt != "sent":
                     message._apply_status(receipt, when=at + timedelta(minutes=3 if receipt == "delivered" else 25))
-            move.write({"payment_reminder_level_id": level.id, "payment_reminder_last_date": at})
+            if receipt != "failed":  # a bounced reminder reached nothing: the invoice's level stays
+                move.write(
+                    {
+                        "payment_reminder_level_id": level.id,
+                        "payment_reminder_last_date": at,
+                        "payment_reminder_level_date": at.date(),
+                    }
+                )
             self._backdate(message, at)
             if paid_after is not None:
                 self._register_demo_payment(move, (at + timedelta(days=paid_after)).date())

@@ -181,6 +181,12 @@ class AccountPaymentReminderMessage(models.Model):
         help="What the message listed (JSON): each invoice with what was due on it, and the totals per "
         "currency, net of credits.",
     )
+    reached_levels = fields.Text(
+        readonly=True,
+        prefetch=False,
+        help="The level each invoice reaches when this message goes (JSON: invoice id -> [level id, the due date "
+        "the level refers to]): only a message that went moves an invoice up the ladder.",
+    )
     segments = fields.Integer(readonly=True)
     cost = fields.Float(readonly=True, digits=(16, 4))
     provider_payload = fields.Text(readonly=True, groups="base.group_no_one", prefetch=False)
@@ -213,6 +219,13 @@ class AccountPaymentReminderMessage(models.Model):
     )
     whatsapp_button = fields.Char("WhatsApp Button", readonly=True, help="The variable end of the URL button.")
     due_date_display = fields.Char("Due Date", compute="_compute_due_date_display")
+    previous_reminder_date = fields.Date(
+        "Previous Reminder On",
+        compute="_compute_previous_reminder_date",
+        help="For templates: the day of the last reminder that went out about these invoices before this one "
+        "(a failed one does not count); empty when the customer never heard from us about them, so that a "
+        "text never claims an earlier reminder that was not sent.",
+    )
     encoding_info = fields.Char("Encoding", compute="_compute_encoding_info")
 
     _sql_constraints = [
@@ -260,7 +273,7 @@ class AccountPaymentReminderMessage(models.Model):
             else:
                 message.invoice_summary = _("%(count)s invoices", count=count)
 
-    @api.depends("move_ids.amount_residual", "statement_data")
+    @api.depends("move_ids.payment_reminder_amount_open", "statement_data")
     @api.depends_context("lang")
     def _compute_amount_due_display(self):
         for message in self:
@@ -279,7 +292,8 @@ class AccountPaymentReminderMessage(models.Model):
         self.ensure_one()
         data = json.loads(self.statement_data or "null") or {
             "invoices": [
-                [move._origin.id or move.id, move.currency_id.id, move.amount_residual] for move in self.move_ids
+                [move._origin.id or move.id, move.currency_id.id, (move._origin or move).payment_reminder_amount_open]
+                for move in self.move_ids
             ],
             "totals": [],
         }
@@ -320,6 +334,42 @@ class AccountPaymentReminderMessage(models.Model):
             due = min(message.move_ids.mapped("invoice_date_due"), default=False)
             message.due_date_display = due and format_date(message.env, due, lang_code=message.lang or None)
 
+    def _compute_previous_reminder_date(self):
+        saved = self.filtered("id")
+        previous = {}
+        if saved:
+            self.flush_model(["state", "sent_at", "kind"])
+            self.env.cr.execute(
+                """
+                SELECT cur.message_id, MAX(prev.sent_at)
+                  FROM account_payment_reminder_message_move_rel cur
+                  JOIN account_payment_reminder_message_move_rel rel ON rel.move_id = cur.move_id
+                  JOIN account_payment_reminder_message prev ON prev.id = rel.message_id
+                 WHERE cur.message_id = ANY(%s) AND prev.id < cur.message_id AND prev.kind = 'reminder'
+                   AND prev.state IN ('sent', 'delivered', 'read')
+                 GROUP BY cur.message_id
+                """,
+                [saved.ids],
+            )
+            previous = dict(self.env.cr.fetchall())
+        for message in self:
+            if message.id:
+                sent_at = previous.get(message.id)
+            else:  # a preview: what went about its invoices so far
+                sent_at = max(
+                    self.search(
+                        [
+                            ("move_ids", "in", message.move_ids._origin.ids),
+                            ("kind", "=", "reminder"),
+                            ("state", "in", ("sent", "delivered", "read")),
+                        ],
+                        order="sent_at desc",
+                        limit=1,
+                    ).mapped("sent_at"),
+                    default=None,
+                )
+            message.previous_reminder_date = sent_at and sent_at.date()
+
     @api.depends("body", "channel")
     def _compute_encoding_info(self):
         for message in self:
@@ -332,9 +382,16 @@ class AccountPaymentReminderMessage(models.Model):
         return messages
 
     def write(self, vals):
+        before = {message.id: message.state for message in self} if "state" in vals else {}
         result = super().write(vals)
         if "state" in vals:
             self._write_rates()
+        if before:
+            # a reminder that failed (or was cancelled) reached nothing, one sent again may: the invoices' level
+            # follows what really went
+            dead = ("failed", "cancelled")
+            changed = self.filtered(lambda m: m.kind == "reminder" and (m.state in dead) != (before[m.id] in dead))
+            changed.move_ids._payment_reminder_sync_levels()
         return result
 
     def _write_rates(self):

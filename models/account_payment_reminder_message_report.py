@@ -20,11 +20,12 @@ class AccountPaymentReminderMessage(models.Model):
         days it took. A rate stays empty until it is known."""
         now = fields.Datetime.now()
         self.flush_model()
-        self.env["account.move"].flush_model(["payment_state"])
+        self.env["account.move"].flush_model(["payment_state", "payment_reminder_amount_open"])
         self.env.cr.execute(
             """
             SELECT msg.id, msg.sent_at,
-                   BOOL_AND(m.payment_state IN ('paid', 'in_payment', 'reversed')) AS all_paid,
+                   -- nothing left to pay (a payment without journal entry counts for its amount)
+                   BOOL_AND(COALESCE(m.payment_reminder_amount_open, 0) <= 0) AS all_paid,
                    MAX(pay.paid_on) AS paid_on,
                    NOT EXISTS (
                        SELECT 1

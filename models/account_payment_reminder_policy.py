@@ -67,6 +67,14 @@ class AccountPaymentReminderPolicy(models.Model):
         "Chase Invoices Due From",
         help="Invoices due before this date are left alone (useful when starting with an old ledger).",
     )
+    catch_up = fields.Boolean(
+        "Catch Up With Old Debts",
+        help="Off (recommended): an invoice climbs the levels one at a time. Its first message after the due "
+        "date is the first level after the due date, even when it is found long overdue; each next level waits "
+        "for its own days from the due date and for the days between the two levels since the previous level's "
+        "message went. On: an invoice found late gets at once the level of its age (a final notice for an "
+        "invoice 45 days overdue that was never reminded), skipping the levels before it.",
+    )
     require_opt_in = fields.Boolean(
         "Require Opt-in for WhatsApp and SMS",
         help="Only message customers on WhatsApp or SMS once their opt-in is recorded.",

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 
-from .account_move import open_invoice_domain_text
+from .account_move import OPEN_INVOICE_DOMAIN, open_invoice_domain_text
 
 
 class AccountPaymentReminderPromise(models.Model):
@@ -124,16 +124,8 @@ class AccountPaymentReminderPromise(models.Model):
             [
                 ("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id),
                 ("company_id", "=", self.company_id.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                "|",
-                ("payment_state", "in", ("not_paid", "partial")),
-                # in payment (or paid, without the accountant module) while the residual has not moved yet:
-                # a payment without journal entry, maybe of part of the invoice
-                "&",
-                ("payment_state", "in", ("in_payment", "paid")),
-                ("amount_residual", ">", 0),
             ]
+            + OPEN_INVOICE_DOMAIN
         )
 
     def _get_residual(self):

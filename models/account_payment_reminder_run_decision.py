@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-from ..tools.schedule import level_candidates, pick_level, to_local
+from ..tools.schedule import is_before_due, level_candidates, pick_level, to_local
 from ..tools.statement import StatementLine, is_covered, summarize
 from .account_move import OPEN_INVOICE_WHERE
 from .account_payment_reminder_run import ReminderGroup
+from .account_payment_reminder_run_queue import Outgoing
 
 _logger = logging.getLogger(__name__)
 
@@ -61,8 +62,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
             )
             SELECT m.id, m.commercial_partner_id AS partner_id, pol.id AS policy_id, m.company_id,
                    m.payment_reminder_level_id AS level_id, m.payment_reminder_ref_date AS ref_date,
+                   -- the day the level's message went (before the addon recorded it: the last reminder's day)
+                   COALESCE(m.payment_reminder_level_date, m.payment_reminder_last_date::date) AS level_date,
                    d.due, CASE WHEN pt.early_discount AND m.payment_state = 'not_paid' THEN d.disc END AS discount_date,
-                   m.amount_residual_signed AS amount, m.amount_residual AS amount_currency, m.currency_id,
+                   -- what is still owed (payments registered without a journal entry deducted), and the residual
+                   m.payment_reminder_amount_open_signed AS amount, m.payment_reminder_amount_open AS amount_currency,
+                   m.amount_residual_signed AS residual, m.amount_residual AS residual_currency, m.currency_id,
                    d.terms, m.partner_id AS contact_id,
                    COALESCE(m.payment_reminder_exclude, FALSE) OR COALESCE(cp.payment_reminder_exclude, FALSE)
                        AS excluded,
@@ -160,10 +165,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
         :param move_ids: only these invoices (a manual reminder)
         :param manual: an accountant's reminder: one group per customer at the
-            most urgent level its invoices are due for, whatever was sent
-            before (an invoice not yet due gets the first reminder before the
-            due date, never an overdue level); the scheduler's rules (interval,
-            budget, send window, threshold) are the wizard's to show
+            level its invoices are due for on the ladder (see
+            ``_get_manual_level`` when none is due yet); the scheduler's rules
+            (interval, budget, send window, threshold) are the wizard's to show
         """
         self.env["account.move"].flush_model()
         # the plan of this query is simple; compiling it (JIT) costs more than running it
@@ -186,7 +190,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         # plain values, read once: the loop below runs once per open invoice
         ladders = {policy.id: policy._get_ladder() for policy in policies}
         settings = {
-            policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz())
+            policy.id: (policy.date_from, policy.grouping == "invoice", policy._get_fallback_tz(), policy.catch_up)
             for policy in policies
         }
         level_keys, before_due = self._get_level_keys(ladders.values())
@@ -199,33 +203,28 @@ class AccountPaymentReminderRun(models.AbstractModel):
         buckets = defaultdict(list)
         for row in rows:
             partner_id, policy_id, due = row["partner_id"], row["policy_id"], row["due"]
-            date_from, per_invoice, fallback_tz = settings[policy_id]
+            date_from, per_invoice, fallback_tz, catch_up = settings[policy_id]
             if date_from and due < date_from and not manual:
                 continue
-            restart = manual or row["ref_date"] != due
-            current_key = None if manual else level_keys.get(row["level_id"])
-            key = (policy_id, current_key, restart, due, row["discount_date"])
+            restart = row["ref_date"] != due
+            current_key = level_keys.get(row["level_id"])
+            key = (policy_id, current_key, restart, due, row["discount_date"], row["level_date"])
             candidates = candidates_by_key.get(key)
             if candidates is None:
                 candidates = candidates_by_key[key] = level_candidates(
-                    ladders[policy_id], current_key, restart, due, row["discount_date"]
+                    ladders[policy_id], current_key, restart, due, row["discount_date"], row["level_date"], catch_up
                 )
             # cheap first pass in UTC; the exact local date is checked next
-            if due > utc_horizon and not pick_level(candidates, utc_horizon) and not manual:
+            if due > utc_horizon and not pick_level(candidates, utc_horizon, due) and not manual:
                 continue
             tz = partner_tz.get(partner_id) or fallback_tz
             local_today = local_today_by_tz.get(tz)
             if local_today is None:
                 local_today = local_today_by_tz[tz] = to_local(now, tz).date()
             row["is_due"] = due <= local_today
-            row["new_level"] = pick_level(candidates, local_today)
-            if row["is_due"] and row["new_level"] in before_due:
-                row["new_level"] = None  # a reminder before the due date comes too late for a due invoice
+            row["new_level"] = pick_level(candidates, local_today, due)
             if manual and not row["new_level"]:
-                # the gentlest level that fits: before the due date for an invoice not yet due, else the first
-                # level after it (whose date may not have come: the accountant chose to remind now)
-                fitting = [level_id for level_id, _day in candidates if (level_id in before_due) != row["is_due"]]
-                row["new_level"] = fitting[-1] if fitting else None
+                row["new_level"] = self._get_manual_level(row, candidates, None if restart else current_key, before_due)
             if not (row["new_level"] or row["is_due"]):
                 continue  # not yet due where the customer lives, and nothing to send for it
             row["reached"] = None if restart or not current_key else row["level_id"]
@@ -251,6 +250,21 @@ class AccountPaymentReminderRun(models.AbstractModel):
         return groups
 
     @staticmethod
+    def _get_manual_level(row, candidates, current_key, before_due):
+        """The level of an accountant's reminder for an invoice that the
+        ladder has no new level for today: the level it already reached, sent
+        again, when it fits (never the next level before its date: the gap
+        between two levels holds for a reminder by hand too); else the
+        gentlest level that fits (before the due date for an invoice not yet
+        due, else the first level after it), whose date may not have come:
+        the accountant chose to remind now."""
+        current = current_key and current_key[1]
+        if current and (current in before_due) != row["is_due"]:
+            return current
+        fitting = [level_id for level_id, _day, before in candidates if before != row["is_due"]]
+        return fitting[-1] if fitting else None
+
+    @staticmethod
     def _get_level_keys(ladders):
         """``({level id: (sequence, id)}, {ids of the levels before the due
         date})`` of the ladders: (sequence, id) orders the levels; a level
@@ -261,7 +275,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         for ladder in ladders:
             for sequence, level_id, on_discount, offset in ladder:
                 level_keys[level_id] = (sequence, level_id)
-                if on_discount or offset < 0:
+                if is_before_due(on_discount, offset):
                     before_due.add(level_id)
         return level_keys, before_due
 
@@ -344,8 +358,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
             if asked_by is None and row["terms"]:
                 today = row["local_today"].isoformat()
                 due_terms = [term for term in row["terms"] if term[0] <= today]
-                residual = sum(term[1] for term in due_terms)
-                residual_company = sum(term[2] for term in due_terms)
+                # payments registered without a journal entry pay the oldest instalments first
+                unbooked = (row["residual_currency"] or 0.0) - residual
+                unbooked_company = (row["residual"] or 0.0) - residual_company
+                residual = max(0.0, sum(term[1] for term in due_terms) - unbooked)
+                residual_company = max(0.0, sum(term[2] for term in due_terms) - unbooked_company)
             lines.append(StatementLine(row["id"], row["currency_id"], residual, residual_company, row["due"]))
         available = credits.get((rows[0]["partner_id"], rows[0]["company_id"]), {})
         for currency_id, amounts in available.items():
@@ -393,6 +410,26 @@ class AccountPaymentReminderRun(models.AbstractModel):
         # the highest levels first, so that a tight budget goes to the most urgent message
         for group in sorted(groups, key=lambda g: (-g.level.sequence, g.partner.id)):
             self._check_group(group, now, contacts, used, memo)
+        self._check_failed_before([group for group in groups if group.planned and not group.skip_reason])
+
+    def _check_failed_before(self, groups):
+        """A message that failed for good reached nothing, so its invoices are
+        due for the same level again; the scheduler never queues the same
+        message twice (its idempotency key): the group waits, and says why,
+        until the failed message is sent again (Retry, once its address or
+        template is repaired) or its invoices change."""
+        keys = {}
+        for group in groups:
+            for channel, recipient, address, reason in group.planned:
+                keys[self._get_idempotency_key(Outgoing(group, channel, recipient, address, reason))] = group
+        if not keys:
+            return
+        failed = self.env["account.payment.reminder.message"].search(
+            [("idempotency_key", "in", list(keys)), ("state", "=", "failed")]
+        )
+        for message in failed:
+            group = keys[message.idempotency_key]
+            group.skip_reason, group.planned = "failed_before", []
 
     def _set_contacts(self, groups):
         """Who may receive each group's message, in order: the invoices'

@@ -57,12 +57,28 @@ class AccountPaymentReminderRun(models.AbstractModel):
         Message = self.env["account.payment.reminder.message"]
         if not outgoing:
             return Message
-        created = self._create_messages([self._prepare_message_vals(item) for item in outgoing])
+        reached = self._get_reached_levels([item for item in outgoing if item.kind == "reminder"])
+        vals_list = []
+        for item in outgoing:
+            vals = self._prepare_message_vals(item)
+            if item.kind == "reminder":
+                vals["reached_levels"] = json.dumps(
+                    {
+                        str(move_id): [level_id, ref_date and str(ref_date)]
+                        for move_id, (level_id, ref_date) in reached[id(item.group)].items()
+                        if level_id
+                    }
+                )
+            vals_list.append(vals)
+        created = self._create_messages(vals_list)
         fresh = [(item, message) for item, message in zip(outgoing, created, strict=True) if message]
         messages = Message.browse([message.id for _item, message in fresh])
         if not messages:
             return messages
-        self._mark_invoices([item for item, _message in fresh if item.kind == "reminder"])
+        # a message that fails before leaving (no address) reaches nothing: only what goes moves the ladder
+        self._mark_invoices(
+            [item for item, message in fresh if item.kind == "reminder" and message.state != "failed"], reached
+        )
         # late-payment charges of the levels that charge them, before rendering: the messages state them
         # (account_payment_reminder_run_late_charge.py; issue 10 moves this call with the decision)
         self._charge_queued_late_fees(fresh)
@@ -167,38 +183,66 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 result.append(None)
         return result
 
-    def _mark_invoices(self, outgoing):
-        """Record the level reached on each invoice, and schedule the level's
-        activity once per group. The scheduler's decision is final; a manual
-        reminder only moves an invoice forward on its own policy's ladder."""
-        now = fields.Datetime.now()
-        groups = {id(item.group): (item.group, item.trigger) for item in outgoing if not item.parent}
-        Move, Level = self.env["account.move"], self.env["account.payment.reminder.level"]
-        fnames = ["payment_reminder_level_id", "payment_reminder_ref_date", "payment_reminder_last_date"]
-        Move.flush_model(fnames)
-        reached = {}  # move id -> (level id, reference date); (None, None): listed, its level stays
-        for group, trigger in groups.values():
-            level = group.level
-            for move_id in group.moves.ids:
-                reached.setdefault(move_id, (None, None))
-            if trigger == "cron":
+    def _get_reached_levels(self, outgoing):
+        """{id(group): {move id: (level id, reference date)}}: what each
+        invoice of a reminder reaches when the message goes; (None, None) for
+        an invoice only listed, whose level stays. The scheduler's decision is
+        final; a manual reminder only moves an invoice forward on its own
+        policy's ladder; a fallback reaches what the message it replaces would
+        have reached."""
+        Level = self.env["account.payment.reminder.level"]
+        result = {}
+        for item in outgoing:
+            group = item.group
+            if id(group) in result:
+                continue
+            reached = result[id(group)] = dict.fromkeys(group.moves.ids, (None, None))
+            if item.parent:
+                for move_id, (level_id, ref_date) in json.loads(item.parent.reached_levels or "{}").items():
+                    reached[int(move_id)] = (level_id, ref_date and fields.Date.to_date(ref_date))
+            elif item.trigger == "cron":
                 # each invoice records the level it reached (the others listed stay where they are)
                 for move_id, level_id in group.new_levels.items():
                     reached[move_id] = (level_id, group.ref_dates.get(move_id))
-                continue
-            for move in group.moves:
-                # by hand: forward only, to the level the invoice itself is due for (never an overdue level for
-                # an invoice not yet due, whatever level the accountant chose for the message)
-                target = Level.browse(group.new_levels.get(move.id)) if group.new_levels else level
-                ref_date = move._get_payment_reminder_due_date()
-                current = move.payment_reminder_level_id
-                if target.policy_id != move._get_payment_reminder_policy() or (
-                    current
-                    and ref_date == move.payment_reminder_ref_date
-                    and (current.sequence, current.id) >= (target.sequence, target.id)
-                ):
-                    continue
-                reached[move.id] = (target.id, ref_date)
+            else:
+                for move in group.moves:
+                    # by hand: forward only, to the level the invoice itself is due for (never an overdue level
+                    # for an invoice not yet due, whatever level the accountant chose for the message)
+                    target = Level.browse(group.new_levels.get(move.id)) if group.new_levels else group.level
+                    ref_date = move._get_payment_reminder_due_date()
+                    current = move.payment_reminder_level_id
+                    if target.policy_id != move._get_payment_reminder_policy() or (
+                        current
+                        and ref_date == move.payment_reminder_ref_date
+                        and (current.sequence, current.id) >= (target.sequence, target.id)
+                    ):
+                        continue
+                    reached[move.id] = (target.id, ref_date)
+        return result
+
+    def _mark_invoices(self, outgoing, reached):
+        """Record on each invoice the level its message reaches (see
+        ``_get_reached_levels``) and the day, and schedule the level's
+        activity once per group (not again for a fallback). A message that
+        fails for good without a replacement gives the invoices back what
+        their history says (account.move._payment_reminder_sync_levels)."""
+        now = fields.Datetime.now()
+        groups = {id(item.group): item for item in outgoing}
+        Move = self.env["account.move"]
+        fnames = [
+            "payment_reminder_level_id",
+            "payment_reminder_ref_date",
+            "payment_reminder_last_date",
+            "payment_reminder_level_date",
+        ]
+        Move.flush_model(fnames)
+        marks = {}
+        for group_id in groups:
+            for move_id, mark in reached[group_id].items():
+                if mark[0] or move_id not in marks:
+                    marks[move_id] = mark
+        if not marks:
+            return
         # SQL: bookkeeping columns of posted invoices; account.move.write() would re-check the balance and
         # resync the invoice lines of every invoice for nothing. One statement: each row is rewritten once,
         # with the portal token the pay links need (_ensure_access_tokens then finds it there)
@@ -209,19 +253,25 @@ class AccountPaymentReminderRun(models.AbstractModel):
                    access_token = COALESCE(m.access_token, gen_random_uuid()::text),
                    payment_reminder_level_id = COALESCE(r.level_id, m.payment_reminder_level_id),
                    payment_reminder_ref_date = CASE WHEN r.level_id IS NULL THEN m.payment_reminder_ref_date
-                                                    ELSE r.ref_date END
+                                                    ELSE r.ref_date END,
+                   payment_reminder_level_date = CASE
+                       WHEN r.level_id IS NULL OR (r.level_id = m.payment_reminder_level_id
+                                                   AND r.ref_date = m.payment_reminder_ref_date)
+                       THEN m.payment_reminder_level_date
+                       ELSE %(today)s END
               FROM unnest(%(ids)s::int[], %(levels)s::int[], %(dates)s::date[]) AS r(id, level_id, ref_date)
              WHERE m.id = r.id
             """,
             {
                 "now": now,
-                "ids": list(reached),
-                "levels": [level_id for level_id, _ref_date in reached.values()],
-                "dates": [ref_date for _level_id, ref_date in reached.values()],
+                "today": now.date(),
+                "ids": list(marks),
+                "levels": [level_id for level_id, _ref_date in marks.values()],
+                "dates": [ref_date for _level_id, ref_date in marks.values()],
             },
         )
         Move.invalidate_model([*fnames, "access_token"])
-        self._schedule_activities([group for group, _trigger in groups.values()])
+        self._schedule_activities([item.group for item in groups.values() if not item.parent])
 
     def _ensure_access_tokens(self, moves):
         """Give the invoices their portal access token, all at once: the pay
@@ -320,7 +370,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level=self.env["account.payment.reminder.level"],
             partner=plan.partner_id,
             moves=plan.move_ids,
-            amount=sum(plan.move_ids.mapped("amount_residual_signed")),
+            amount=sum(plan.move_ids.mapped("payment_reminder_amount_open_signed")),
         )
         channels = list(dict.fromkeys([plan.channel, "email"]))
         planned = self._plan_channels(group, channels=channels, strategy="fallback")

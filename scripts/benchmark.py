@@ -453,8 +453,8 @@ def _create_credits(env, rng, today):
     env.flush_all()
     env.cr.execute(
         """
-        SELECT commercial_partner_id, SUM(amount_residual_signed) FROM account_move
-         WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
+        SELECT commercial_partner_id, SUM(payment_reminder_amount_open_signed) FROM account_move
+         WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_reminder_amount_open > 0
            AND invoice_date_due <= %s
          GROUP BY 1 ORDER BY 1
         """,
@@ -758,7 +758,7 @@ def _open_invoice_count(env):
     env.cr.execute(
         """
         SELECT COUNT(*), COUNT(*) FILTER (WHERE payment_reminder_hold_until IS NULL) FROM account_move
-         WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
+         WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_reminder_amount_open > 0
         """
     )
     return env.cr.fetchone()

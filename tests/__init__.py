@@ -18,3 +18,4 @@ from . import test_portal
 from . import test_portal_tour
 from . import test_render_at_once
 from . import test_walls
+from . import test_ladder

@@ -67,12 +67,12 @@ class TestScheduledRun(PaymentReminderCommon):
         self.assertEqual(messages.level_id, self.policy.level_ids)
         self.assertEqual(set(messages.mapped("state")), {"sent"})
 
-    def test_late_discovery_sends_only_the_highest_level_due(self):
+    def test_late_discovery_starts_at_the_first_level_after_the_due_date(self):
         invoice = self.create_invoice(due=date(2026, 3, 1))
         self.run_at("2026-03-20 09:00")
-        self.assertEqual(self.messages_for(invoice).level_id, self.level_followup)
+        self.assertEqual(self.messages_for(invoice).level_id, self.level_due, "not the level of its age")
         self.run_at("2026-03-21 09:00")
-        self.assertEqual(len(self.messages_for(invoice)), 1, "lower levels are never sent afterwards")
+        self.assertEqual(len(self.messages_for(invoice)), 1, "the next level waits for its gap")
 
     def test_next_reminder_shown_on_invoice(self):
         invoice = self.create_invoice(due=date(2026, 3, 31))
@@ -88,6 +88,7 @@ class TestScheduledRun(PaymentReminderCommon):
 
     def test_final_notice_schedules_a_call(self):
         self.level_final.activity_type_id = self.env.ref("mail.mail_activity_data_call")
+        self.policy.catch_up = True  # straight to the final notice: the level of the invoice's age
         invoice = self.create_invoice(due=date(2026, 3, 1))
         self.run_at("2026-04-01 09:00")
         self.assertEqual(self.messages_for(invoice).level_id, self.level_final)
@@ -110,7 +111,7 @@ class TestScheduledRun(PaymentReminderCommon):
         self.assertEqual(invoice.payment_state, "partial")
         self.run_at("2026-04-07 09:00")
         message = self.messages_for(invoice)
-        self.assertEqual(message.level_id, self.level_overdue)
+        self.assertEqual(message.level_id, self.level_due, "its first level after the due date")
         self.assertIn("600.00", message.body_html)
         self.assertNotIn("1,000.00", message.body_html)
         self.assertAlmostEqual(message.amount_due, 600.0)
@@ -125,8 +126,8 @@ class TestScheduledRun(PaymentReminderCommon):
         self.run_at("2026-04-07 09:00")
         self.assertFalse(self.messages_for(held | excluded | held_by_customer))
         self.run_at("2026-04-11 09:00")
-        self.assertEqual(self.messages_for(held).level_id, self.level_overdue)
-        self.assertEqual(self.messages_for(held_by_customer).level_id, self.level_overdue)
+        self.assertEqual(self.messages_for(held).level_id, self.level_due, "the first level: none was sent")
+        self.assertEqual(self.messages_for(held_by_customer).level_id, self.level_due)
         self.assertFalse(self.messages_for(excluded))
 
     def test_excluded_invoice(self):
@@ -158,7 +159,7 @@ class TestScheduledRun(PaymentReminderCommon):
         message = self.messages_for(first)
         self.assertEqual(len(message), 1, "one message for the customer, whatever the levels reached")
         self.assertEqual(message.move_ids, first | second | older)
-        self.assertEqual(message.level_id, self.level_overdue, "at the most urgent level reached")
+        self.assertEqual(message.level_id, self.level_due, "each invoice at its first level after the due date")
         self.assertIn("430.00", message.body_html, "the total of the three invoices")
         self.assertEqual(self.messages_for(older), message)
 
@@ -189,13 +190,13 @@ class TestScheduledRun(PaymentReminderCommon):
         cron = self.env.ref("account_payment_reminder.ir_cron_send_reminders")
         # Monday 02:00 UTC: 10:00 in Singapore, Sunday 21:00 in New York
         self.run_at("2026-03-02 02:00")
-        self.assertEqual(self.messages_for(invoice_sg).level_id, self.level_overdue)
+        self.assertEqual(self.messages_for(invoice_sg).level_id, self.level_due)
         self.assertFalse(self.messages_for(invoice_ny), "not on a Sunday night")
         trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)], order="call_at")
         self.assertIn(datetime(2026, 3, 2, 14, 0), trigger.mapped("call_at"), "woken up at 09:00 New York time")
         # 14:00 UTC: 22:00 in Singapore, 09:00 in New York
         self.run_at("2026-03-02 14:00")
-        self.assertEqual(self.messages_for(invoice_ny).level_id, self.level_overdue)
+        self.assertEqual(self.messages_for(invoice_ny).level_id, self.level_due)
         self.assertEqual(len(self.messages_for(invoice_sg)), 1)
         self.assertEqual(self.messages_for(invoice_ny).tz, "America/New_York")
 

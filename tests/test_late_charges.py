@@ -131,6 +131,8 @@ class TestLateCharges(PaymentReminderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # about the charges of the levels that charge: an invoice gets the level of its age at once (catch-up)
+        cls.policy.catch_up = True
         cls.Charge = cls.env["account.payment.reminder.late.charge"]
         cls.business = cls.env["res.partner"].create(
             {

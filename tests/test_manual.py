@@ -43,7 +43,7 @@ class TestManualReminder(PaymentReminderCommon):
             self.assertTrue(form.use_email)
             self.assertEqual(len(form.line_ids), 2, "one preview per customer and channel")
             with form.line_ids.edit(0) as line:
-                self.assertEqual(line.level_id, self.level_overdue, "the level the invoices are due for")
+                self.assertEqual(line.level_id, self.level_due, "the first level after the due date: none went yet")
                 self.assertEqual(line.recipient_partner_id, self.customer)
                 self.assertEqual(line.recipient, "ap@azure.example")
                 self.assertIn(first.name, line.subject)
@@ -57,7 +57,7 @@ class TestManualReminder(PaymentReminderCommon):
         self.assertEqual(message.mail_id.subject, message.subject, "what was edited is what went out")
         self.assertEqual((message.trigger, message.user_id, message.state), ("manual", self.accountant, "sent"))
         self.assertEqual(self.messages_for(second).recipient, "ap@gemini.example")
-        self.assertEqual(first.payment_reminder_level_id, self.level_overdue)
+        self.assertEqual(first.payment_reminder_level_id, self.level_due)
         self.assertTrue(any("Payment reminder sent" in (m.body or "") for m in first.message_ids))
         # the scheduler does not send that level again
         self.run_at("2026-04-01 11:00")
@@ -168,7 +168,7 @@ class TestManualFollowsTheRules(TestManualReminder):
             form = self.wizard(invoice)
             with form.line_ids.edit(0) as line:
                 self.assertTrue(line.hold_reason)
-                self.assertEqual(line.level_id, self.level_final, "the level its invoice is due for")
+                self.assertEqual(line.level_id, self.level_due, "the first level: none went before")
                 line.to_send = True
                 line.override_reason = "Customer agreed on the phone that the quantity is right"
             wizard = form.save()
@@ -193,19 +193,19 @@ class TestManualFollowsTheRules(TestManualReminder):
 
     def test_each_customer_gets_the_level_its_invoices_are_due_for(self):
         soon = self.create_invoice(due=date(2026, 4, 4), amount=40.0)
-        overdue = self.create_invoice(due=date(2026, 3, 24), amount=100.0)  # 8 days overdue: 'Overdue'
+        overdue = self.create_invoice(due=date(2026, 3, 24), amount=100.0)  # 8 days overdue, never reminded
         other_soon = self.create_invoice(partner=self.other_customer, due=date(2026, 4, 4), amount=60.0)
         with self.frozen("2026-04-01 10:00"):
             wizard = self.wizard(soon | overdue | other_soon).save()
             line = self.line_for(wizard, self.customer)
-            self.assertEqual(line.level_id, self.level_overdue)
+            self.assertEqual(line.level_id, self.level_due, "the first level after the due date")
             self.assertEqual(line.move_ids, overdue, "an invoice not yet due is not in an overdue reminder")
             self.assertNotIn("Despite", line.body_html)
             other = self.line_for(wizard, self.other_customer)
             self.assertEqual(other.level_id, self.level_courtesy, "not due yet: a courtesy reminder")
             self.assertIn("will soon be due", other.body_html)
             wizard.action_send()
-        self.assertEqual(overdue.payment_reminder_level_id, self.level_overdue)
+        self.assertEqual(overdue.payment_reminder_level_id, self.level_due)
         self.assertFalse(soon.payment_reminder_level_id, "not part of the reminder, not moved")
         self.assertEqual(other_soon.payment_reminder_level_id, self.level_courtesy)
 
@@ -249,8 +249,8 @@ class TestManualFollowsTheRules(TestManualReminder):
         self.assertEqual(wizard.line_ids.amount_due, 0.0)
 
     def test_channels_follow_the_level_unless_the_accountant_chooses(self):
-        sms_template = self.env.ref("account_payment_reminder.sms_template_overdue")
-        self.level_overdue.write({"use_sms": True, "sms_template_id": sms_template.id})
+        sms_template = self.env.ref("account_payment_reminder.sms_template_due")
+        self.level_due.write({"use_sms": True, "sms_template_id": sms_template.id})
         self.customer.mobile = False  # no SMS for this one: the level's next channel, e-mail, goes
         self.other_customer.mobile = "+32 470 99 88 77"
         invoices = self.create_invoice(due=date(2026, 3, 20)) | self.create_invoice(

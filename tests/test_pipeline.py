@@ -58,7 +58,7 @@ class TestOnePipeline(ChannelCommon):
             self.assertIn("Overdue (edited)", message.failure_reason, "which template")
             self.assertIn("Subject", message.failure_reason, "which field")
             self.assertIn("no_such_field", message.failure_reason, "the error")
-            self.assertEqual(invoice.payment_reminder_level_id, self.level_overdue, "recorded, not lost")
+            self.assertFalse(invoice.payment_reminder_level_id, "a message that failed reached nothing")
             self.assertIn("no_such_field", invoice.message_ids[:1].body, "the chatter says why")
         self.assertEqual(self.messages_for(due_today).state, "sent", "the other customers are reminded")
         activities = self.env["mail.activity"].search(
@@ -83,6 +83,8 @@ class TestOnePipeline(ChannelCommon):
             failed.action_retry()
         self.assertEqual(failed.state, "sent")
         self.assertEqual(failed.subject, f"Overdue invoices: {overdue_a.name}")
+        self.assertEqual(overdue_a.payment_reminder_level_id, self.level_overdue, "sent at last: the level is reached")
+        self.assertEqual(overdue_a.payment_reminder_level_date, date(2026, 4, 8))
 
     def test_a_broken_sms_template_falls_back_to_the_next_channel(self):
         broken = self.env.ref("account_payment_reminder.sms_template_overdue").copy()

@@ -168,7 +168,9 @@ class TestPaymentPlans(PlanCommon):
         self.assertTrue(plan.activity_ids, "the accountant is told")
         kinds = self.messages_for(invoice).mapped("kind")
         self.assertIn("plan_broken", kinds, "the customer is told")
-        self.assertEqual(self.messages_for(invoice)[-1].level_id, self.level_final, "the ladder resumes")
+        self.assertEqual(
+            self.messages_for(invoice)[-1].level_id, self.level_due, "the ladder resumes at its first level"
+        )
 
     def test_broken_plans_and_promises_go_to_a_person_never_odoobot(self):
         """A plan or a promise recorded by the scheduler or the customer's page
@@ -248,7 +250,7 @@ class TestPromises(PlanCommon):
         self.assertEqual(self.customer.payment_reminder_broken_promise_count, 1)
         self.assertTrue(self.customer.activity_ids)
         message = self.messages_for(invoice)
-        self.assertEqual(message.level_id, self.level_overdue)
+        self.assertEqual(message.level_id, self.level_due, "the ladder resumes at its first level: none went")
         self.assertIn("400.00", message.body_html)
 
     def test_promise_for_the_whole_customer(self):
@@ -286,6 +288,7 @@ class TestDryRun(PaymentReminderCommon):
         self.create_invoice(partner=busy, due=date(2026, 3, 31))
         self.create_invoice(partner=busy, due=date(2026, 4, 5))
         self.run_at("2026-04-05 09:00", partner_ids=busy.ids)  # Busy hears from us on 04-05
+        self.create_invoice(partner=busy, due=date(2026, 4, 7))  # due today: its first level, too soon after
         promised = customer("Promised")
         self.create_invoice(partner=promised, due=date(2026, 3, 31))
         self.env["account.payment.reminder.promise"].create({"partner_id": promised.id, "date": date(2026, 4, 30)})
@@ -409,15 +412,18 @@ class TestPaidIsPaid(PlanCommon):
 
     def test_ladder_with_journal_entries(self):
         levels, invoices = self._ladder(self.bank_booked)
-        self.assertEqual(levels, [self.level_overdue, self.level_overdue.browse(), self.level_overdue])
+        self.assertEqual(levels, [self.level_due, self.level_due.browse(), self.level_due])
         self.assertEqual(invoices[2].payment_state, "partial")
         self.assertIn("600.00", self.messages_for(invoices[2]).body_html)
 
     def test_ladder_without_journal_entries(self):
         levels, invoices = self._ladder(self.bank_unbooked)
-        # Odoo shows both paid invoices in payment (or paid): the ladder treats them as paid
+        # Odoo shows both paid invoices in payment (or paid), whatever the amount: the ladder counts each payment
+        # for its amount, so the one paid in part is still chased for the rest
         self.assertEqual([invoice.payment_state in ("in_payment", "paid") for invoice in invoices], [False, True, True])
-        self.assertEqual(levels, [self.level_overdue, self.level_overdue.browse(), self.level_overdue.browse()])
+        self.assertEqual(levels, [self.level_due, self.level_due.browse(), self.level_due])
+        self.assertIn("600.00", self.messages_for(invoices[2]).body_html)
+        self.assertEqual(self.messages_for(invoices[2]).amount_due, 600.0)
 
     def _promise(self, journal, paid):
         invoice = self.create_invoice(due=date(2026, 3, 31), amount=500.0)

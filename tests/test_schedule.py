@@ -2,7 +2,15 @@ from datetime import date, datetime, timedelta
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools.schedule import in_send_window, level_candidates, next_window_start, pick_level, retry_delay, to_local
+from ..tools.schedule import (
+    in_send_window,
+    level_candidates,
+    next_reminder,
+    next_window_start,
+    pick_level,
+    retry_delay,
+    to_local,
+)
 
 WEEKDAYS = {0, 1, 2, 3, 4}
 
@@ -57,25 +65,69 @@ class TestSchedule(BaseCase):
         self.assertEqual(to_local(datetime(2026, 3, 2, 2, 0), "Mars/Olympus").hour, 2)
 
     def test_pick_level(self):
-        candidates = [(3, date(2026, 3, 10)), (2, date(2026, 3, 3)), (1, date(2026, 3, 1))]
+        candidates = [(3, date(2026, 3, 10), False), (2, date(2026, 3, 3), False), (1, date(2026, 3, 1), True)]
         self.assertEqual(pick_level(candidates, date(2026, 3, 2)), 1)
         self.assertEqual(pick_level(candidates, date(2026, 3, 5)), 2)
         self.assertEqual(pick_level(candidates, date(2026, 4, 1)), 3)
         self.assertIsNone(pick_level(candidates, date(2026, 2, 1)))
+        # a level before the due date comes too late for an invoice already due
+        self.assertIsNone(pick_level(candidates, date(2026, 3, 2), due=date(2026, 3, 2)))
 
     def test_level_candidates(self):
         # (sequence, id, on early discount, offset days), highest first
         ladder = [(50, 5, False, 30), (30, 3, False, 7), (20, 2, False, 0), (5, 1, True, -2)]
         due, disc = date(2026, 3, 1), date(2026, 2, 10)
+        # never reminded: the first level after the due date, whatever the invoice's age; the incentive before
         self.assertEqual(
             level_candidates(ladder, None, False, due, disc),
-            [(5, date(2026, 3, 31)), (3, date(2026, 3, 8)), (2, date(2026, 3, 1)), (1, date(2026, 2, 8))],
+            [(2, date(2026, 3, 1), False), (1, date(2026, 2, 8), True)],
         )
-        # after level 3 only the higher ones remain; a new instalment starts over
-        self.assertEqual(level_candidates(ladder, (30, 3), False, due, disc), [(5, date(2026, 3, 31))])
-        self.assertEqual(len(level_candidates(ladder, (30, 3), True, due, disc)), 4)
+        # catching up: every level at its own date, the highest first (the level of the invoice's age)
+        self.assertEqual(
+            level_candidates(ladder, None, False, due, disc, catch_up=True),
+            [
+                (5, date(2026, 3, 31), False),
+                (3, date(2026, 3, 8), False),
+                (2, date(2026, 3, 1), False),
+                (1, date(2026, 2, 8), True),
+            ],
+        )
+        # after level 2 went on 20 April: level 3 waits 7 days (its 7 days less level 2's 0) from then
+        self.assertEqual(
+            level_candidates(ladder, (20, 2), False, due, disc, level_date=date(2026, 4, 20)),
+            [(3, date(2026, 4, 27), False)],
+        )
+        # level 2 went on time: level 3 at its own date
+        self.assertEqual(
+            level_candidates(ladder, (20, 2), False, due, disc, level_date=date(2026, 3, 1)),
+            [(3, date(2026, 3, 8), False)],
+        )
+        # after level 3 only level 5 remains, 23 days after level 3's message; a new instalment starts over
+        self.assertEqual(
+            level_candidates(ladder, (30, 3), False, due, disc, level_date=date(2026, 3, 20)),
+            [(5, date(2026, 4, 12), False)],
+        )
+        self.assertEqual(len(level_candidates(ladder, (30, 3), True, due, disc)), 2)
         # no early discount on the invoice: the incentive level does not apply
-        self.assertEqual([level for level, _day in level_candidates(ladder, None, False, due, None)], [5, 3, 2])
+        self.assertEqual([level for level, _day, _before in level_candidates(ladder, None, False, due, None)], [2])
+        # a courtesy reminder sent: the escalation starts at its first level, with no gap from the courtesy one
+        courtesy = [(30, 3, False, 7), (20, 2, False, 0), (10, 1, False, -3)]
+        self.assertEqual(
+            level_candidates(courtesy, (10, 1), False, due, None, level_date=date(2026, 2, 26)),
+            [(2, date(2026, 3, 1), False)],
+        )
+
+    def test_next_reminder(self):
+        ladder = [(30, 3, False, 7), (20, 2, False, 0), (10, 1, False, -3)]
+        due = date(2026, 3, 1)
+        candidates = level_candidates(ladder, None, False, due, None)
+        self.assertEqual(next_reminder(candidates, date(2026, 2, 1), due), (1, date(2026, 2, 26)))
+        self.assertEqual(next_reminder(candidates, date(2026, 2, 27), due), (1, date(2026, 2, 27)))
+        # 45 days overdue, never reminded: the first level after the due date, today
+        self.assertEqual(next_reminder(candidates, date(2026, 4, 15), due), (2, date(2026, 4, 15)))
+        candidates = level_candidates(ladder, (20, 2), False, due, None, level_date=date(2026, 4, 15))
+        self.assertEqual(next_reminder(candidates, date(2026, 4, 16), due), (3, date(2026, 4, 22)))
+        self.assertIsNone(next_reminder(level_candidates(ladder, (30, 3), False, due, None), date(2026, 5, 1), due))
 
     def test_retry_backoff(self):
         self.assertEqual(retry_delay(1), timedelta(minutes=5))

@@ -287,7 +287,10 @@ class TestCreditController(PaymentReminderCommon):
 
     def test_the_final_notice_call_goes_to_a_person(self):
         # set up by the system (as the shipped policy is, at installation)
-        self.policy = self.policy.with_user(self.odoobot).copy({"name": "System policy", "user_id": False})
+        # catching up: the final notice at once, for invoices a month overdue never reminded
+        self.policy = self.policy.with_user(self.odoobot).copy(
+            {"name": "System policy", "user_id": False, "catch_up": True}
+        )
         self.company.payment_reminder_policy_id = self.policy
         self.assertFalse(self.policy.user_id)
         self.level_final = self.policy.level_ids.filtered("is_final_notice")
@@ -340,7 +343,9 @@ class TestInvoiceRemindersTab(PaymentReminderCommon):
             self.assertEqual(invoice.payment_reminder_promise_id, promise)
             self.assertIn("Promise to pay $\xa01,000.00 by 04/15/2026", invoice.payment_reminder_waiting)
             self.assertEqual(invoice.payment_reminder_next_date, date(2026, 4, 18), "the promise's date plus 2 days")
-            self.assertEqual(invoice.payment_reminder_next_level_id, self.level_followup, "due + 14 days by then")
+            self.assertEqual(
+                invoice.payment_reminder_next_level_id, self.level_due, "the first level after the due date: none went"
+            )
         self.assertNextReminderGoesOn(invoice, date(2026, 4, 18))
 
     def test_holds_of_the_invoice_and_of_the_customer(self):
@@ -351,7 +356,7 @@ class TestInvoiceRemindersTab(PaymentReminderCommon):
             self.assertIn("This invoice is on hold until 04/12/2026. Disputed", invoice.payment_reminder_waiting)
             self.assertIn("Azure Interior is on hold until 04/09/2026.", invoice.payment_reminder_waiting)
             self.assertEqual(invoice.payment_reminder_next_date, date(2026, 4, 13))
-            self.assertEqual(invoice.payment_reminder_next_level_id, self.level_overdue)
+            self.assertEqual(invoice.payment_reminder_next_level_id, self.level_due)
         self.assertNextReminderGoesOn(invoice, date(2026, 4, 13))
 
     def test_a_payment_plan_replaces_the_ladder(self):

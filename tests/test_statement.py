@@ -14,6 +14,7 @@ from .test_plans import PlanCommon
 @tagged("post_install", "-at_install")
 class TestOneMessagePerCustomer(PaymentReminderCommon):
     def test_a_customer_at_several_levels_gets_one_message_at_the_most_urgent(self):
+        # never reminded: each due invoice starts at the first level after the due date, whatever its age
         coming = self.create_invoice(due=date(2026, 5, 2), amount=40.0)  # courtesy level on 29 April
         due_today = self.create_invoice(due=date(2026, 4, 30), amount=100.0)
         overdue = self.create_invoice(due=date(2026, 4, 20), amount=200.0)
@@ -21,16 +22,14 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
         final = self.create_invoice(due=date(2026, 3, 25), amount=400.0)
         stats = self.run_at("2026-04-30 09:00")
         messages = self.Message.search([("partner_id", "=", self.customer.id)])
-        self.assertEqual(len(messages), 1, "four levels reached at once: one message")
+        self.assertEqual(len(messages), 1, "one message")
         self.assertEqual(stats["queued"], 1)
-        self.assertEqual(messages.level_id, self.level_final)
+        self.assertEqual(messages.level_id, self.level_due, "not a final notice as the first message")
         self.assertEqual(messages.move_ids, due_today | overdue | followup | final, "every due invoice, none to come")
         self.assertNotIn(coming.name, messages.body_html, "an invoice not yet due is not in an overdue message")
         # each invoice records the level it reached: the ladder goes on per invoice
-        self.assertEqual(due_today.payment_reminder_level_id, self.level_due)
-        self.assertEqual(overdue.payment_reminder_level_id, self.level_overdue)
-        self.assertEqual(followup.payment_reminder_level_id, self.level_followup)
-        self.assertEqual(final.payment_reminder_level_id, self.level_final)
+        for invoice in due_today | overdue | followup | final:
+            self.assertEqual(invoice.payment_reminder_level_id, self.level_due, invoice.name)
         self.assertEqual(
             coming.payment_reminder_level_id, self.level_courtesy, "passed over: the customer just heard from us"
         )
@@ -42,24 +41,25 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
         self.assertIn("04/30/2026", body)
         self.assertIn("1,000.00", body, "the total of the four due invoices")
         self.assertEqual(messages.amount_due, 1000.0)
-        self.assertEqual(messages.subject, "Final notice: 4 invoices")
-        self.assertIn("The invoices below are seriously overdue", body)
+        self.assertEqual(messages.subject, "Payment due: 4 invoices")
+        self.assertIn("Payment of the invoices below is now due", body)
 
         # an hour later nothing new was reached: nothing is sent
         self.run_at("2026-04-30 10:00")
         self.assertEqual(len(self.Message.search([("partner_id", "=", self.customer.id)])), 1)
-        # a week later the invoice due on 30 April reaches 'Overdue': the customer hears again, once
+        # a week later the invoices reach 'Overdue', one level up: the customer hears again, once
         self.run_at("2026-05-07 09:00")
         messages = self.Message.search([("partner_id", "=", self.customer.id)], order="id")
         self.assertEqual(len(messages), 2)
         self.assertEqual(messages[-1].move_ids, due_today | overdue | followup | final | coming)
+        self.assertEqual(messages[-1].level_id, self.level_overdue)
         self.assertEqual(due_today.payment_reminder_level_id, self.level_overdue)
         self.assertEqual(coming.payment_reminder_level_id, self.level_due, "due since 2 May: its first level")
-        self.assertEqual(final.payment_reminder_level_id, self.level_final)
+        self.assertEqual(final.payment_reminder_level_id, self.level_overdue, "one level at a time")
 
     def test_the_dry_run_shows_the_single_message_and_why_each_invoice_is_in_it(self):
         older = self.create_invoice(due=date(2026, 4, 10), amount=200.0)
-        self.run_at("2026-04-17 09:00")  # 'Overdue' for the older invoice
+        self.run_at("2026-04-17 09:00")  # 'Due today' for the older invoice: its first level
         newer = self.create_invoice(due=date(2026, 4, 20), amount=100.0)
         with self.frozen("2026-04-20 09:00"):
             wizard = self.env["account.payment.reminder.dry.run"].create({})
@@ -67,7 +67,7 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
         line = wizard.line_ids.filtered(lambda line: line.partner_id == self.customer)
         self.assertEqual(len(line), 1, "one message for the customer")
         self.assertEqual(line.move_ids, older | newer)
-        self.assertEqual(line.level_id, self.level_overdue, "the most urgent level its invoices reached")
+        self.assertEqual(line.level_id, self.level_due, "the older one's 'Overdue' waits a week from its last")
         self.assertIn(f"{newer.name}: reached 'Due today' (due today)", line.explanation)
         self.assertIn(f"{older.name}: still unpaid (10 days overdue)", line.explanation)
         self.assertEqual(line.amount, 300.0)
@@ -86,8 +86,8 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
         invoice = self.create_invoice(due=date(2026, 4, 20), amount=200.0)
         self.run_at("2026-04-27 09:00")
         message = self.messages_for(invoice)
-        self.assertEqual(message.subject, f"Overdue payment: invoice {invoice.name}")
-        self.assertIn("the invoice below is past due", message.body_html)
+        self.assertEqual(message.subject, f"Payment due: invoice {invoice.name}")
+        self.assertIn("Payment of the invoice below is now due", message.body_html)
         self.assertNotIn("invoices below", message.body_html)
         self.assertNotIn("Total due", message.body_html, "no total under a single invoice")
 
@@ -97,7 +97,7 @@ class TestOneMessagePerCustomer(PaymentReminderCommon):
         second = self.create_invoice(due=date(2026, 4, 10))
         stats = self.run_at("2026-04-27 09:00")
         self.assertEqual(stats["queued"], 1, "one message per invoice, but not two within the minimum interval")
-        self.assertEqual(self.messages_for(second).level_id, self.level_followup, "the most urgent goes first")
+        self.assertEqual(self.messages_for(second).level_id, self.level_due, "the oldest goes first")
         self.assertFalse(self.messages_for(first))
         self.assertEqual(stats["skipped_min_interval"], 1)
 

@@ -36,19 +36,22 @@ class TestReminderTour(PaymentReminderCommon, HttpCase):
             company_id=self.company.id,
             company_ids=[self.company.id],
         )
-        # a week after the due date: the customer's invoices are due for 'Overdue', not the final notice
+        # reminded on the due date, a week ago and more: the customer's invoices are due for 'Overdue', the next
+        # level, not the final notice
         due = fields.Date.subtract(fields.Date.today(), days=8)
         overdue = self.create_invoice(due=due, amount=750.0)
         disputed = self.create_invoice(due=due, amount=90.0)
         disputed.write(
             {"payment_reminder_hold_until": date(2099, 1, 1), "payment_reminder_hold_reason": "Disputed quantity"}
         )
+        self.run_at(f"{due} 09:00")
+        self.assertEqual(self.messages_for(overdue).level_id, self.level_due)
         self.start_tour(
             f"/odoo/action-account.res_partner_action_customer/{self.customer.id}",
             "account_payment_reminder_customer_tour",
             login=accountant.login,
         )
-        message = self.messages_for(overdue)
+        message = self.messages_for(overdue)[-1]
         self.assertEqual((message.trigger, message.user_id, message.state), ("manual", accountant, "sent"))
         self.assertEqual(message.level_id, self.level_overdue)
         self.assertEqual(message.move_ids, overdue, "the invoice on hold is left out")

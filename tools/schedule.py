@@ -59,9 +59,29 @@ def next_window_start(now_utc, tz_name, start_hour, end_hour, weekdays):
     return None
 
 
-def level_candidates(ladder, current_key, restart, due, discount_date):
-    """``(level_id, level_date)`` of the levels not yet sent for one invoice,
-    highest level first.
+def is_before_due(on_discount, offset):
+    """A level that goes before the due date (a courtesy reminder, an
+    early-payment incentive): it is not part of the escalation after the due
+    date, and never goes for an invoice already due."""
+    return on_discount or offset < 0
+
+
+def level_candidates(ladder, current_key, restart, due, discount_date, level_date=None, catch_up=False):
+    """``(level_id, level_date, before_due)`` of the levels that may go next
+    for one invoice: the levels after the due date first, then those before
+    it, each highest first. The one rule of the ladder, for the scheduler,
+    the dry run, the wizard and the invoice's "next reminder".
+
+    The levels before the due date (courtesy, early discount) each go at
+    their own date while the invoice is not yet due. The escalation after
+    the due date goes one level at a time: the next level is the first one
+    above the last sent, and goes once its own days from the due date have
+    passed and, after a level of the escalation was sent, once the gap
+    between the two levels' days has passed since that level's message
+    (OCA credit control's "compute from previous date"). A debt found late
+    thus starts at the first level, never at the level of its age. With
+    ``catch_up`` every level above the last sent is a candidate at its own
+    date from the due date (an old debt gets the level of its age at once).
 
     :param ladder: ``(sequence, level_id, on_early_discount, offset_days)`` of
         the policy's active levels, highest first
@@ -70,29 +90,65 @@ def level_candidates(ladder, current_key, restart, due, discount_date):
         became the oldest open one), whatever was sent before
     :param due: the due date the ladder refers to
     :param discount_date: the early-discount deadline, or None
+    :param level_date: the day the last level's message went, or None
+    :param catch_up: the policy lets an old debt catch up with its age
     """
-    candidates = []
-    for sequence, level_id, on_discount, offset in ladder:
-        if current_key and not restart and (sequence, level_id) <= current_key:
-            break
-        base = discount_date if on_discount else due
-        if base:
-            candidates.append((level_id, base + timedelta(days=offset)))
-    return candidates
+    current = None if restart else current_key
+    above = [level for level in ladder if not current or (level[0], level[1]) > current]
+    escalation = [level for level in ladder if not is_before_due(level[2], level[3])]
+    current_offset = next((offset for seq, lid, _disc, offset in escalation if (seq, lid) == current), None)
+    after = [
+        (level_id, due + timedelta(days=offset), False)
+        for _seq, level_id, on_discount, offset in above
+        if not is_before_due(on_discount, offset)
+    ]
+    if after and not catch_up:
+        level_id, day, _before = after[-1]  # the first level above the last sent: none is skipped
+        if current_offset is not None and level_date:
+            offset = next(offset for _seq, lid, _disc, offset in escalation if lid == level_id)
+            day = max(day, level_date + timedelta(days=offset - current_offset))
+        after = [(level_id, day, False)]
+    before = []
+    if current_offset is None:  # once the escalation started, the invoice is past its due date
+        for _seq, level_id, on_discount, offset in above:
+            base = discount_date if on_discount else due
+            if is_before_due(on_discount, offset) and base:
+                before.append((level_id, base + timedelta(days=offset), True))
+    return after + before
 
 
-def pick_level(candidates, local_today):
-    """The reminder level due for one invoice.
+def pick_level(candidates, local_today, due=None):
+    """The reminder level due for one invoice today.
 
-    :param candidates: ``(level_id, level_date)`` pairs of the levels not yet
-        sent for this invoice, highest level first
+    :param candidates: what ``level_candidates`` returns
     :param local_today: today's date in the customer's time zone
+    :param due: the invoice's due date: a level before the due date comes
+        too late for an invoice already due
     :return: the first ``level_id`` whose date has come, or None
     """
-    for level_id, level_date in candidates:
-        if level_date <= local_today:
+    is_due = due is not None and due <= local_today
+    for level_id, level_date, before_due in candidates:
+        if level_date <= local_today and not (before_due and is_due):
             return level_id
     return None
+
+
+def next_reminder(candidates, day, due):
+    """``(level_id, date)`` of the next reminder of one invoice as of ``day``
+    (today, or the day a hold ends): the level ``pick_level`` gives that day,
+    else the first one to come; None when the ladder is done."""
+    level_id = pick_level(candidates, day, due)
+    if level_id:
+        return level_id, day
+    coming = [
+        (level_date, level_id)
+        for level_id, level_date, before_due in candidates
+        if level_date > day and not (before_due and level_date >= due)
+    ]
+    if not coming:
+        return None
+    level_date, level_id = min(coming)
+    return level_id, level_date
 
 
 def retry_delay(attempt):

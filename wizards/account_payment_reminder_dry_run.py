@@ -1,3 +1,5 @@
+import json
+
 from odoo import _, api, fields, models
 from odoo.tools import formatLang
 
@@ -15,6 +17,7 @@ SKIP_REASONS = [
     ("budget", "Contact budget reached"),
     ("outside_window", "Outside the customer's hours"),
     ("no_gateway", "No gateway for the level's channels"),
+    ("failed_before", "Failed before: repair it and retry the failed message"),
 ]
 
 
@@ -122,8 +125,16 @@ class AccountPaymentReminderDryRun(models.TransientModel):
         for channel, recipient, address, reason in group.planned:
             vals = dict(base, channel=channel, recipient=address or False, failure=reason or False)
             if address:
+                # what the message would list and ask for, as the scheduler records it when it queues it
                 preview = Message._new_preview(
-                    group.moves, channel, group.level, recipient, address, late_charge_ids=charges
+                    group.moves,
+                    channel,
+                    group.level,
+                    recipient,
+                    address,
+                    late_charge_ids=charges,
+                    statement_data=json.dumps(group.statement) if group.statement else False,
+                    tz=group.recipient_tz,
                 )._preview()
                 vals.update(
                     subject=preview.get("subject") or False,
