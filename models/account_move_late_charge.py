@@ -61,9 +61,9 @@ class AccountMove(models.Model):
         self.ensure_one()
         if self.state != "posted" or not self.amount_total_signed:
             return 0.0
-        if self.payment_state in ("paid", "in_payment"):
-            return 1.0
-        return max(0.0, min(1.0, 1.0 - self.amount_residual_signed / self.amount_total_signed))
+        # what is still owed (a payment without journal entry counts for its amount, not as full payment)
+        owed = self.payment_reminder_amount_open if self.payment_state != "reversed" else 0.0
+        return max(0.0, min(1.0, 1.0 - owed / abs(self.amount_total)))
 
     def _get_payment_reminder_instalments(self):
         """[(due date, amount)] of the invoice, in its currency."""

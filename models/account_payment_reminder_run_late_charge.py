@@ -474,6 +474,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 ("state", "=", "posted"),
                 ("company_id", "in", policies.company_id.ids),
                 ("payment_state", "in", ("paid", "in_payment")),
+                ("payment_reminder_amount_open", "<=", 0),  # paid for all its amount, not only shown as paid
                 ("invoice_date_due", "<", date),
                 ("payment_reminder_exclude", "=", False),
                 ("payment_reminder_fee_source_ids", "=", False),
