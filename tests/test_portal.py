@@ -18,8 +18,8 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class ReminderPageCommon(PaymentReminderCommon, HttpCase):
-    """A customer with an overdue invoice, a link to their page, and Odoo's demo
-    payment provider in the company."""
+    """A customer with an overdue invoice, a link to their page, and a payment
+    provider in the company."""
 
     @classmethod
     def setUpClass(cls):
@@ -49,23 +49,44 @@ class ReminderPageCommon(PaymentReminderCommon, HttpCase):
         cls.invoice = cls.create_invoice(due=cls.today - timedelta(days=20), amount=900.0)
         cls.Access = cls.env["account.payment.reminder.access"].sudo()  # links are made by code only
         cls.access = cls.Access._ensure({(cls.customer, cls.company)})
-        cls.provider = cls._prepare_demo_provider(cls.company)
+        cls.provider = cls._prepare_payment_provider(cls.company)
 
     @classmethod
-    def _prepare_demo_provider(cls, company):
-        """Odoo's demo provider, in ``company`` (payment_demo installs it in the main company)."""
+    def _prepare_payment_provider(cls, company):
+        """A payment provider in ``company`` that needs no provider addon, built
+        as Odoo's payment tests build theirs (``payment.tests.common``): code
+        'none', the generic payment method, and a redirect form standing for the
+        bank's page, which sends the customer to Odoo's payment status page.
+        The bank's confirmation is what a test does with ``_set_done()``;
+        payments are booked in the company's bank journal."""
         env = cls.env(su=True)  # payment providers are the administrator's
-        method = env.ref("payment_demo.payment_method_demo")
-        method.active = True
-        provider = env["payment.provider"].search([("code", "=", "demo"), ("company_id", "=", company.id)])
-        if not provider:
-            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
-        provider.write(
+        method = env.ref("payment.payment_method_unknown")
+        form = env["ir.ui.view"].create(
+            {"name": "Test bank's page", "type": "qweb", "arch": '<form action="/payment/status" method="get"/>'}
+        )
+        journal = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], order="sequence, id", limit=1
+        )
+        provider = env["payment.provider"].create(
             {
+                "name": f"Test bank ({company.name})",
+                "code": "none",
                 "state": "test",
                 "is_published": True,
+                "company_id": company.id,
                 "payment_method_ids": [Command.set(method.ids)],
-                "journal_id": cls.company_data["default_journal_bank"].id,
+                "redirect_form_view_id": form.id,
+                "journal_id": journal.id,
+            }
+        )
+        method.active = True  # once a provider supports it, as payment.tests.common does
+        # where the bank's payments are booked: a manual receipt line of the journal, as the provider's own
+        env["account.payment.method.line"].create(
+            {
+                "name": provider.name,
+                "payment_method_id": env.ref("account.account_payment_method_manual_in").id,
+                "journal_id": journal.id,
+                "payment_provider_id": provider.id,
             }
         )
         return provider
@@ -452,37 +473,39 @@ class TestReminderPage(ReminderPageCommon):
 
     # === PAYING === #
 
+    def _transaction(self, scope, record_id, amount, access=None, **params):
+        """Post the payment form's transaction request as the browser does (the
+        page's CSRF token, the provider and method it offers); returns the
+        processing values. ``params`` override what the browser sends."""
+        access = access or self.access
+        page = self.page(access, path=f"/pay/{scope}/{record_id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(f'data-provider-id="{self.provider.id}"', page.text)
+        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
+        values = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+            "token_id": None,
+            "amount": amount,
+            "flow": "redirect",
+            "tokenization_requested": False,
+            "landing_route": "/somewhere/else",
+            "is_validation": False,
+            "access_token": "ignored",
+            "csrf_token": csrf,
+        }
+        return self.make_jsonrpc_request(f"/reminder/{access.token}/transaction/{scope}/{record_id}", values | params)
+
     def _pay(self, scope, record_id, amount):
         """Pay through the page as the payment form does: the transaction route,
-        the demo provider's simulated success, then Odoo's status poll."""
-        page = self.page(path=f"/pay/{scope}/{record_id}")
-        self.assertEqual(page.status_code, 200)
-        self.assertIn('data-payment-method-code="demo"', page.text)
-        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
-        values = self.make_jsonrpc_request(
-            f"/reminder/{self.access.token}/transaction/{scope}/{record_id}",
-            {
-                "provider_id": self.provider.id,
-                "payment_method_id": self.env.ref("payment_demo.payment_method_demo").id,
-                "token_id": None,
-                "amount": amount,
-                "flow": "direct",
-                "tokenization_requested": False,
-                "landing_route": "/somewhere/else",
-                "is_validation": False,
-                "access_token": "ignored",
-                "csrf_token": csrf,
-            },
-        )
-        self.make_jsonrpc_request(
-            "/payment/demo/simulate_payment",
-            {"reference": values["reference"], "payment_details": "4242", "simulated_state": "done"},
-        )
+        the bank's confirmation, then Odoo's status poll."""
+        values = self._transaction(scope, record_id, amount)
+        self.env["payment.transaction"].search([("reference", "=", values["reference"])])._set_done()
         status = self.make_jsonrpc_request("/payment/status/poll", {})
         self.env.invalidate_all()
         return values, status
 
-    def test_pay_an_invoice_with_the_demo_provider_stops_reminders(self):
+    def test_pay_an_invoice_stops_reminders(self):
         values, status = self._pay("invoice", self.invoice.id, 900.0)
         self.assertEqual(status["state"], "done")
         self.assertEqual(status["landing_route"], f"/reminder/{self.access.token}?done=payment", "never the browser's")
