@@ -347,7 +347,11 @@ class TestWebhooks(ChannelCommon, HttpCase):
             return fallback(message)
 
         self.patch(Message, "_fallback", _fallback)
-        self.run_at("2026-04-07 09:10")
+        logger = "odoo.addons.account_payment_reminder.models.account_payment_reminder_message_inbound"
+        with self.assertLogs(logger, "ERROR") as logs:
+            self.run_at("2026-04-07 09:10")
+        self.assertEqual(len(logs.records), 1, "the broken one is logged with its traceback, once")
+        self.assertIn(f"Payment reminder {broken.id}: the fallback could not be queued", logs.output[0])
         self.assertEqual(self.Message.search([("parent_id", "=", fine.id)]).mapped("state"), ["sent"])
         self.assertFalse(self.Message.search([("parent_id", "=", broken.id)]))
         self.assertEqual((broken | fine).mapped("fallback_pending"), [False, False])
