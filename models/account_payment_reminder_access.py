@@ -315,7 +315,7 @@ class AccountPaymentReminderAccess(models.Model):
 
     def _get_payment_in_progress_message(self, transaction):
         if transaction.state == "draft":
-            left = transaction.create_date + PAYMENT_DRAFT_HOLD - fields.Datetime.now()
+            left = min(transaction.create_date + PAYMENT_DRAFT_HOLD - fields.Datetime.now(), PAYMENT_DRAFT_HOLD)
             return _(
                 "A payment of %(amount)s for these invoices was started a moment ago (%(reference)s). "
                 "If you did not finish it, you can pay again in %(minutes)s minutes.",
