@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
+from ..tools.locks import lock_and_touch
 from ..tools.statement import StatementLine, summarize
 from .account_move import OPEN_INVOICE_DOMAIN
 
@@ -334,15 +334,11 @@ class AccountPaymentReminderAccess(models.Model):
         """Take ``moves`` for one online payment, or raise UserError with a
         sentence when a payment of any of them is under way.
 
-        The rows are locked and touched: a concurrent request paying any of
-        them waits for this one to end, then fails to serialise and is
-        retried by Odoo with a fresh snapshot, in which it finds this
-        request's transaction. A plain ``FOR UPDATE`` would not do: under
-        REPEATABLE READ the second request would get the lock but still read
-        its older snapshot, without the first one's transaction."""
-        ids = tuple(sorted(moves.ids))
-        self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR UPDATE", ids))
-        self.env.cr.execute(SQL("UPDATE account_move SET write_date = write_date WHERE id IN %s", ids))
+        The invoices' rows are locked and touched (tools/locks.py): a
+        concurrent request paying any of them waits for this one to end, then
+        fails to serialise and is retried by Odoo with a fresh snapshot, in
+        which it finds this request's transaction."""
+        lock_and_touch(self.env.cr, "account_move", moves.ids)
         transaction = self._get_payment_in_progress(moves)
         if transaction:
             raise UserError(self._get_payment_in_progress_message(transaction))

@@ -5,14 +5,17 @@ import ast
 import json
 import re
 import threading
+import time
 from datetime import timedelta
 
+import psycopg2
 import requests
 
-from odoo import Command, fields
+from odoo import Command, fields, sql_db
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
+from ..tools.locks import lock_and_touch
 from .common import PaymentReminderCommon
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -690,6 +693,62 @@ class TestReminderPageWalls(ReminderPageCommon):
         self.access._lock_payment(self.invoice)
         self.env.cr.execute("SELECT xmin::text FROM account_move WHERE id = %s", [self.invoice.id])
         self.assertNotEqual(self.env.cr.fetchone()[0], before, "a new row version: a concurrent locker must retry")
+
+    def test_the_lock_serialises_two_transactions_at_once(self):
+        """The lock of ``_lock_payment``, with two real database connections
+        (Odoo's test server shares one, so the HTTP test above cannot show
+        it): two "requests" pay one row at once, each from its own snapshot;
+        the second one waits, fails to serialise, is retried as Odoo retries
+        a request, and then finds the first one's payment."""
+        database = sql_db.db_connect(self.env.cr.dbname)
+
+        def execute(query):
+            with database.cursor() as cr:  # committed: the other connections see it
+                cr.execute(query)
+
+        execute("CREATE TABLE apr_lock_test (id int PRIMARY KEY, write_date timestamp)")
+        self.addCleanup(execute, "DROP TABLE IF EXISTS apr_lock_test, apr_lock_test_payment")
+        execute("INSERT INTO apr_lock_test VALUES (1, now()); CREATE TABLE apr_lock_test_payment (row_id int)")
+        outcomes = []
+        both_read = threading.Barrier(2)
+
+        def request(name):
+            for attempt in range(5):
+                with database.cursor() as cr:
+                    try:
+                        cr.execute("SELECT count(*) FROM apr_lock_test_payment")  # the request's snapshot
+                        if attempt == 0:
+                            both_read.wait(timeout=10)
+                        lock_and_touch(cr, "apr_lock_test", [1])
+                        cr.execute("SELECT count(*) FROM apr_lock_test_payment WHERE row_id = 1")
+                        if cr.fetchone()[0]:
+                            outcomes.append((name, attempt, "refused"))
+                            return
+                        cr.execute("INSERT INTO apr_lock_test_payment VALUES (1)")
+                        time.sleep(0.2)  # the rest of the request
+                        cr.commit()
+                        outcomes.append((name, attempt, "paid"))
+                        return
+                    except psycopg2.errors.SerializationFailure:
+                        cr.rollback()
+                        outcomes.append((name, attempt, "serialisation failure"))
+
+        threads = [threading.Thread(target=request, args=(name,)) for name in ("first", "second")]
+        with self.assertLogs("odoo.sql_db", "ERROR") as logs:  # Odoo logs the failed query; its retry is the cure
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        self.assertEqual(len(logs.records), 1, logs.output)
+        self.assertIn("could not serialize access due to concurrent update", logs.output[0])
+        with database.cursor() as cr:
+            cr.execute("SELECT count(*) FROM apr_lock_test_payment")
+            self.assertEqual(cr.fetchone()[0], 1, outcomes)
+        self.assertEqual(
+            sorted(outcome for _name, _attempt, outcome in outcomes),
+            ["paid", "refused", "serialisation failure"],
+            outcomes,
+        )
 
     # === BAD INPUT === #
 
