@@ -729,8 +729,7 @@ class TestReminderPageWalls(ReminderPageCommon):
                             outcomes.append((name, attempt, "refused"))
                             return
                         cr.execute("INSERT INTO apr_lock_test_payment VALUES (1)")
-                        time.sleep(0.2)  # the rest of the request
-                        cr.commit()
+                        time.sleep(0.2)  # the rest of the request; leaving the block commits
                         outcomes.append((name, attempt, "paid"))
                         return
                     except psycopg2.errors.SerializationFailure:
