@@ -39,6 +39,7 @@
         "views/account_payment_reminder_templates.xml",
         "security/account_payment_reminder_late_charge_security.xml",
         "data/account_payment_reminder_late_fee_preset_data.xml",
+        "data/account_payment_reminder_late_reference_rate_data.xml",
         "views/account_payment_reminder_late_charge_views.xml",
         "views/account_payment_reminder_late_charge_templates.xml",
         "wizards/account_payment_reminder_late_charge_waive_views.xml",

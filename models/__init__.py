@@ -24,6 +24,7 @@ from . import mail_thread
 from . import res_company
 from . import res_config_settings
 from . import sms_template
+from . import account_payment_reminder_late_reference_rate
 from . import account_payment_reminder_late_fee_preset
 from . import account_payment_reminder_policy_late_charge
 from . import account_payment_reminder_late_charge

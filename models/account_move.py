@@ -303,7 +303,8 @@ class AccountMove(models.Model):
             self.commercial_partner_id.payment_reminder_policy_id,
             self.company_id.payment_reminder_policy_id,
         ):
-            if policy and policy.active and policy.company_id == self.company_id:
+            # sudo: a customer shared by two companies may point to the other's policy, which the user cannot read
+            if policy and policy.sudo().active and policy.sudo().company_id == self.company_id:
                 return policy
         return self.env["account.payment.reminder.policy"]
 
@@ -372,3 +373,29 @@ class AccountMove(models.Model):
         if len(self) > 1:
             return {"installment_state": False, "amount_due": 0.0}
         return super()._get_invoice_next_payment_values(custom_amount=custom_amount)
+
+
+class AccountMovePolicyShown(models.Model):
+    """The policy that applies, shown on the invoice's Reminders tab also when
+    it is the customer's or the company's (the invoice's own field is only an
+    override)."""
+
+    _inherit = "account.move"
+
+    payment_reminder_applied_policy_id = fields.Many2one(
+        "account.payment.reminder.policy",
+        "Policy That Applies",
+        compute="_compute_payment_reminder_applied_policy_id",
+        help="The invoice's own policy, else its customer's, else its company's.",
+    )
+
+    @api.depends(
+        "payment_reminder_policy_id",
+        "commercial_partner_id.payment_reminder_policy_id",
+        "company_id.payment_reminder_policy_id",
+    )
+    def _compute_payment_reminder_applied_policy_id(self):
+        for move in self:
+            move.payment_reminder_applied_policy_id = (
+                move._get_payment_reminder_policy() if move.is_sale_document() else False
+            )

@@ -1,4 +1,8 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
+
+CONSUMER_DAYS = 30  # BGB § 286 (3): a consumer is late 30 days after the due date and the invoice
 
 
 class AccountMove(models.Model):
@@ -66,6 +70,30 @@ class AccountMove(models.Model):
         self.ensure_one()
         lines = self.line_ids.filtered(lambda line: line.display_type == "payment_term")
         return [(line.date_maturity or self.invoice_date_due, line.amount_currency) for line in lines]
+
+    def _get_payment_reminder_late_instalments(self, policy, consumer):
+        """[(due date, amount)] from which late payment counts under
+        ``policy``: the instalments; for a consumer under a policy that waits
+        30 days (BGB § 286 (3)), when the invoice has no fixed calendar due
+        date, 30 days after the later of the due date and the invoice date."""
+        self.ensure_one()
+        instalments = self._get_payment_reminder_instalments()
+        if not (consumer and policy.late_consumer_30_days) or self._has_payment_reminder_calendar_due():
+            return instalments
+        invoice_date = self.invoice_date or self.date
+        return [(max(due, invoice_date) + timedelta(days=CONSUMER_DAYS), amount) for due, amount in instalments]
+
+    def _has_payment_reminder_calendar_due(self):
+        """Whether the invoice is due on a fixed calendar date (BGB § 286 (2)
+        no. 1): a due date entered on the invoice, after the invoice date. A
+        payment term counted from the invoice, or payment at once, is not."""
+        self.ensure_one()
+        return bool(
+            not self.invoice_payment_term_id
+            and self.invoice_date
+            and self.invoice_date_due
+            and self.invoice_date_due > self.invoice_date
+        )
 
     def _get_payment_reminder_paid_history(self):
         """{invoice id: [(date, amount)]}: what was paid on each invoice and

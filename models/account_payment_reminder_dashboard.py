@@ -6,7 +6,10 @@ opens its list, built from the very domain it was counted with, so that a
 figure and its list always agree.
 """
 
+from collections import defaultdict
 from datetime import timedelta
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 
@@ -57,9 +60,21 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _dispute_domain(self):
-        """Open invoices put on hold one by one (a dispute, a query): to review."""
-        return self._open_domain() + [("payment_reminder_hold_until", ">=", fields.Date.context_today(self))]
+    def _hold_by_hand_domain(self):
+        """Open invoices put on hold one by one by the accountant (a query, a
+        dispute by phone), not those a customer's dispute or report holds while
+        it waits for review: those count once, as the customer's response."""
+        Response = self.env["account.payment.reminder.response"]
+        waiting = Response.search([("state", "=", "to_review"), ("company_id", "=", self._get_company().id)])
+        return self._open_domain() + [
+            ("payment_reminder_hold_until", ">=", fields.Date.context_today(self)),
+            ("id", "not in", waiting.move_ids.ids),
+        ]
+
+    @api.model
+    def _owed_domain(self, domain, owed):
+        """``domain`` less the invoices their customer's credits cover (see ``_get_owed``)."""
+        return domain + [("id", "in", list(owed))]
 
     @api.model
     def _customer_hold_domain(self):
@@ -107,7 +122,70 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             domain.append(("state", "=", "failed"))
         return domain
 
+    @api.model
+    def _get_owed(self):
+        """What each open invoice of the company still asks of its customer,
+        net of that customer's credits in the same currency, as the reminders
+        net them (the same credits: ``account.payment.reminder.run._get_credits``):
+        the credits pay the oldest due first.
+
+        :return: ``{invoice id: (owed in invoice currency, owed in company
+            currency)}``, invoices that the credits cover left out; and the
+            invoices' rows ``[(id, customer id, due date, level id)]``
+        """
+        company = self._get_company()
+        moves = self.env["account.move"].search_fetch(
+            self._open_domain(),
+            ["commercial_partner_id", "currency_id", "amount_residual", "amount_residual_signed", "invoice_date_due"],
+            order="invoice_date_due, id",
+        )
+        # sudo: the credits are read as the scheduler reads them, for the customers of invoices the user sees
+        credits = self.env["account.payment.reminder.run"].sudo()._get_credits(moves.commercial_partner_id.ids)
+        left = {}  # (customer id, currency id) -> credit not used yet (positive)
+        owed = {}
+        for move in moves:
+            key = (move.commercial_partner_id.id, move.currency_id.id)
+            if key not in left:
+                left[key] = -credits.get((key[0], company.id), {}).get(key[1], [0.0])[0]
+            netted = min(max(left[key], 0.0), move.amount_residual)
+            left[key] -= netted
+            if move.currency_id.compare_amounts(move.amount_residual, netted) > 0:
+                share = (move.amount_residual - netted) / move.amount_residual
+                owed[move.id] = (move.amount_residual - netted, move.amount_residual_signed * share)
+        return owed
+
+    @api.model
+    def _get_unreached(self, days=7):
+        """The customers that a message failed to reach in the last days and
+        that no later message reached: ``{customer id: its last failed
+        message}``. A failure that fell back to a channel that went is no
+        customer lost."""
+        Message = self.env["account.payment.reminder.message"]
+        failed = Message.search(self._message_domain(failed=True, days=days), order="queued_at desc, id desc")
+        reached = Message._read_group(
+            self._message_domain(days=days)
+            + [("state", "in", ("sent", "delivered", "read")), ("partner_id", "in", failed.partner_id.ids)],
+            ["partner_id"],
+            ["queued_at:max"],
+        )
+        last_reached = {partner.id: when for partner, when in reached}
+        unreached, seen = {}, set()
+        for message in failed:  # the last failure of each customer first
+            customer = message.partner_id.id
+            if customer not in seen and (customer not in last_reached or last_reached[customer] < message.queued_at):
+                unreached[customer] = message
+            seen.add(customer)
+        return unreached
+
     # === ACTIONS === #
+
+    @api.model
+    def _empty_help(self, text):
+        """Odoo's empty-state help, for a list opened from a figure of zero."""
+        return Markup('<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>') % (
+            text,
+            self.env._("The overview counts it again each time it opens."),
+        )
 
     @api.model
     def _invoice_action(self, name, domain):
@@ -116,6 +194,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "name": name,
             "res_model": "account.move",
             "domain": domain,
+            "help": self._empty_help(self.env._("No invoice here: nothing to do.")),
             "views": [
                 (self.env.ref("account_payment_reminder.account_move_view_list_payment_reminder").id, "list"),
                 (self.env.ref("account.view_move_form").id, "form"),
@@ -132,6 +211,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "name": name,
             "res_model": model,
             "domain": domain,
+            "help": self._empty_help(self.env._("Nothing here: nothing to do.")),
             "views": views,
             "context": {"create": False},
         }
@@ -157,17 +237,23 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 "count": count,
                 "amount": amount,
                 "amount_display": currency.format(amount) if amount is not None else False,
-                "detail": (_("1 invoice") if count == 1 else _("%(count)s invoices", count=count))
+                "detail": (
+                    _("1 invoice, net of credits")
+                    if count == 1
+                    else _("%(count)s invoices, net of credits", count=count)
+                )
                 if amount is not None
                 else False,
                 "action": action,
                 "tone": tone,
             }
 
-        overdue = self._overdue_domain()
-        [(overdue_count, overdue_amount)] = Move._read_group(overdue, [], ["__count", "amount_residual_signed:sum"])
-        open_invoices = self._open_domain()
-        [(open_count, open_amount)] = Move._read_group(open_invoices, [], ["__count", "amount_residual_signed:sum"])
+        owed = self._get_owed()
+        overdue = self._owed_domain(self._overdue_domain(), owed)
+        overdue_ids = Move.search(overdue).ids
+        overdue_count, overdue_amount = len(overdue_ids), sum(owed[move_id][1] for move_id in overdue_ids)
+        open_invoices = self._owed_domain(self._open_domain(), owed)
+        open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
         held = self._invoice_hold_domain()
         active_plans = self._plan_domain("active")
         customers_held = self._customer_hold_domain()
@@ -192,7 +278,12 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 "customers_on_hold",
                 _("Customers On Hold"),
                 Partner.search_count(customers_held),
-                self._list_action(_("Customers On Hold"), "res.partner", customers_held),
+                self._list_action(
+                    _("Customers On Hold"),
+                    "res.partner",
+                    customers_held,
+                    list_view="account_payment_reminder.res_partner_view_list_payment_reminder_hold",
+                ),
             ),
             figure(
                 "invoices_on_hold",
@@ -208,9 +299,9 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             ),
             figure(
                 "promises_week",
-                _("Promises This Week"),
+                _("Promises Due Within 7 Days"),
                 Promise.search_count(promises),
-                self._list_action(_("Promises Due This Week"), Promise._name, promises),
+                self._list_action(_("Promises Due Within 7 Days"), Promise._name, promises),
             ),
             figure(
                 "messages_week",
@@ -223,8 +314,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         promises_due = self._promise_due_domain(days=0)
         late_plans = self._late_plan_domain()
         broken_plans = self._plan_domain("broken")
-        disputes = self._dispute_domain()
-        failed = self._message_domain(failed=True)
+        holds_by_hand = self._hold_by_hand_domain()
+        unreached = self._get_unreached()
         today = [
             figure(
                 "promises_due",
@@ -248,17 +339,21 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 tone="danger",
             ),
             figure(
-                "disputes",
-                _("Disputes to review (invoices on hold)"),
-                Move.search_count(disputes),
-                self._invoice_action(_("Invoices On Hold"), disputes),
+                "holds_by_hand",
+                _("Invoices held by hand (not customers' disputes)"),
+                Move.search_count(holds_by_hand),
+                self._invoice_action(_("Invoices Held by Hand"), holds_by_hand),
                 tone="warning",
             ),
             figure(
                 "failed",
-                _("Failed messages (7 days)"),
-                Message.search_count(failed),
-                self._list_action(_("Failed Messages"), Message._name, failed),
+                _("Customers not reached (7 days)"),
+                len(unreached),
+                self._list_action(
+                    _("Customers Not Reached: Their Last Failed Message"),
+                    Message._name,
+                    [("id", "in", [message.id for message in unreached.values()])],
+                ),
                 tone="danger",
             ),
         ]
@@ -268,7 +363,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             label, title = {
                 "promises": (_("Promises made on the customer's page"), _("Promises from Customers")),
                 "plan_requests": (_("Payment plans asked for: approve or refuse"), _("Plan Requests")),
-                "to_review": (_("'Already paid' and disputes from customers to review"), _("Responses to Review")),
+                "disputes": (_("Disputes from customers to review"), _("Disputes to Review")),
+                "to_review": (_("'Already paid' reports to check against the bank"), _("Payments Reported")),
             }[key]
             today.append(
                 figure(
@@ -285,25 +381,25 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "currency": {"symbol": currency.symbol, "position": currency.position, "digits": currency.decimal_places},
             "headline": headline,
             "today": today,
-            "aging": self._get_aging(),
-            "customers": self._get_top_customers(),
+            "aging": self._get_aging(owed),
+            "customers": self._get_top_customers(owed),
         }
 
     @api.model
-    def _get_top_customers(self, limit=5):
-        """The customers who owe the most overdue, with their oldest due date
-        and the list of their overdue invoices."""
+    def _get_top_customers(self, owed, limit=5):
+        """The customers who owe the most overdue, net of their credits, with
+        their oldest due date and the list of their overdue invoices."""
         _ = self.env._
         currency = self._get_company().currency_id
         today = fields.Date.context_today(self)
-        overdue = self._overdue_domain()
-        rows = self.env["account.move"]._read_group(
-            overdue,
-            ["commercial_partner_id"],
-            ["amount_residual_signed:sum", "invoice_date_due:min", "__count"],
-            order="amount_residual_signed:sum desc",
-            limit=limit,
-        )
+        overdue = self._owed_domain(self._overdue_domain(), owed)
+        customers = defaultdict(lambda: [0.0, None, 0])  # customer -> [owed, oldest due date, invoices]
+        for move in self.env["account.move"].search_fetch(overdue, ["commercial_partner_id", "invoice_date_due"]):
+            row = customers[move.commercial_partner_id]
+            row[0] += owed[move.id][1]
+            row[1] = min(row[1] or move.invoice_date_due, move.invoice_date_due)
+            row[2] += 1
+        top = sorted(customers.items(), key=lambda item: (-item[1][0], item[0].id))[:limit]
         return [
             {
                 "id": partner.id,
@@ -317,13 +413,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                     overdue + [("commercial_partner_id", "=", partner.id)],
                 ),
             }
-            for partner, amount, oldest, count in rows
+            for partner, (amount, oldest, count) in top
         ]
 
     @api.model
-    def _get_aging(self):
-        """The overdue amount by age (columns) and reminder level (stacks), each
-        cell with the action opening its invoices."""
+    def _get_aging(self, owed):
+        """The overdue amount net of credits by age (columns) and reminder
+        level (stacks), each cell with the action opening its invoices."""
         _ = self.env._
         Move = self.env["account.move"]
         buckets = []
@@ -335,10 +431,11 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 else _("Over %(days)s days", days=days_from - 1)
             )
             buckets.append(label)
-            domain = self._overdue_domain(days_from, days_to)
-            for level, amount in Move._read_group(
-                domain, ["payment_reminder_level_id"], ["amount_residual_signed:sum"]
-            ):
+            domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
+            amounts = defaultdict(float)
+            for move in Move.search_fetch(domain, ["payment_reminder_level_id"]):
+                amounts[move.payment_reminder_level_id] += owed[move.id][1]
+            for level, amount in amounts.items():
                 key = level.id or 0
                 if key not in levels:
                     ladder = level.policy_id.level_ids.sorted(lambda lv: (lv.sequence, lv.id))

@@ -1,10 +1,14 @@
 from odoo import api, fields, models
 from odoo.tools import formatLang
 
+from .account_payment_reminder_late_reference_rate import REFERENCE_RATE_SOURCES
+
 
 class AccountPaymentReminderLateCharge(models.Model):
-    """What was charged for one overdue invoice over one period: the days
-    after ``date_from`` up to ``date_to``, and the fixed compensation.
+    """What was charged for one overdue invoice over one period at one rate:
+    the days after ``date_from`` up to ``date_to``, and the fixed
+    compensation (on the first period charged). A charge that spans a change
+    of the reference rate is one record per rate.
 
     A charge starts where the last one of its invoice ended, under a unique
     idempotency key (invoice and first day), and the fixed compensation has a
@@ -37,6 +41,26 @@ class AccountPaymentReminderLateCharge(models.Model):
     date_to = fields.Date("Until", required=True, readonly=True, help="The last day charged (included).")
     days = fields.Integer("Days Charged", readonly=True, help="Days with an overdue amount in the period.")
     rate = fields.Float("Annual Rate (%)", digits=(16, 4), readonly=True, aggregator=None)
+    reference_rate_source = fields.Selection(
+        REFERENCE_RATE_SOURCES, "Reference Rates", readonly=True, help="Empty: a fixed or entered rate."
+    )
+    reference_rate = fields.Float(
+        "Reference Rate (%)", digits=(16, 4), readonly=True, aggregator=None, help="Of the half-year charged."
+    )
+    reference_rate_date = fields.Date(
+        "Reference Rate Of", readonly=True, help="The first day of the half-year whose reference rate applies."
+    )
+    paid_late = fields.Boolean(
+        readonly=True, help="Charged after the invoice was paid, on the next run after the payment."
+    )
+    reminder_message_ids = fields.Many2many(
+        "account.payment.reminder.message",
+        "account_payment_reminder_message_late_charge_rel",
+        "charge_id",
+        "message_id",
+        string="Stated In",
+        readonly=True,
+    )
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     base_amount = fields.Monetary(
         "Average Overdue", readonly=True, aggregator=None, help="Interest = average overdue x rate x days / 365."

@@ -36,7 +36,11 @@ class AccountPaymentReminderLevel(models.Model):
         "discount that is still available.",
     )
     offset_days = fields.Integer(
-        "Days", default=0, help="Negative before the date (courtesy reminder), positive after (overdue)."
+        "Days",
+        default=0,
+        help="Counted in calendar days from the invoice's due date (of its oldest open instalment), or from the "
+        "early-discount deadline for an early-payment level, in the customer's time zone: negative before that "
+        "date (a courtesy reminder), positive after it (overdue).",
     )
     use_email = fields.Boolean("E-mail", default=True)
     use_whatsapp = fields.Boolean("WhatsApp")
@@ -51,6 +55,7 @@ class AccountPaymentReminderLevel(models.Model):
         help="First channel that works: WhatsApp, then SMS, then e-mail (among the level's channels); "
         "a channel that cannot reach the customer, or fails for good, hands over to the next.",
     )
+    channel_order = fields.Char(compute="_compute_channel_order", help="The channels this level tries, in order.")
     mail_template_id = fields.Many2one(
         "mail.template",
         "E-mail Template",
@@ -135,6 +140,15 @@ class AccountPaymentReminderLevel(models.Model):
             body = preview.get("body") or preview.get("failure_reason") or ""
             level.sms_preview = body
             level.sms_preview_info = describe_encoding(level.env, body)
+
+    @api.depends("use_email", "use_whatsapp", "use_sms", "channel_strategy")
+    def _compute_channel_order(self):
+        for level in self:
+            names = [channel_label(self.env, channel) for channel in level._get_channels()]
+            if level.channel_strategy == "all":
+                level.channel_order = self.env._("%(channels)s, all at once", channels=" + ".join(names))
+            else:
+                level.channel_order = " → ".join(names)
 
     def _get_channels(self):
         """The level's channels, in fallback order."""

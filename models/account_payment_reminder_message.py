@@ -27,11 +27,31 @@ STATE_RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 3, "delivered": 4,
 """Receipts only move a message forward: a 'delivered' that arrives after a
 'failed' (multi-device WhatsApp) wins, a 'failed' after 'delivered' does not."""
 
-RATES = {"sent": (0, 0, 0), "delivered": (100, 0, 0), "read": (100, 100, 0), "failed": (0, 0, 100)}
-"""Delivered, read and failed rates (0 or 100, averaged by reports) of a
-message out or failed, written with its state. A message queued, sending or
-cancelled has no rates (NULL), so that it does not pull the averages down."""
 RATE_FIELDS = ("delivered_rate", "read_rate", "failed_rate")
+UNREPORTED = {"delivered": ("email",), "read": ("email", "sms")}
+"""Receipts a channel never sends: e-mail says neither delivered nor read (a
+bounce comes back as a failure), SMS never says read."""
+RATES_SQL = """
+    UPDATE account_payment_reminder_message
+       SET delivered_rate = CASE
+               WHEN state IN ('delivered', 'read') THEN 100
+               WHEN state = 'failed' THEN 0
+               WHEN state = 'sent' AND NOT channel = ANY(%(no_delivery)s) THEN 0
+           END,
+           read_rate = CASE
+               WHEN state = 'read' THEN 100
+               WHEN state = 'failed' THEN 0
+               WHEN state IN ('sent', 'delivered') AND NOT channel = ANY(%(no_read)s) THEN 0
+           END,
+           failed_rate = CASE WHEN state = 'failed' THEN 100 WHEN state IN ('sent', 'delivered', 'read') THEN 0 END
+     WHERE id = ANY(%(ids)s)
+"""
+"""The delivered, read and failed rates of messages (0 or 100, averaged by the
+reports), written with their state. A message queued, sending or cancelled
+has no rates (NULL), so that it does not pull the averages down, and neither
+has a receipt that its channel never sends (see UNREPORTED): 'not reported',
+never 0 %. In SQL: the ORM stores an unknown rate as 0.0, and skips a 0.0 it
+believes is there already."""
 
 SENDING_TIMEOUT_MINUTES = 15
 RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long"}
@@ -167,10 +187,17 @@ class AccountPaymentReminderMessage(models.Model):
     mail_id = fields.Many2one("mail.mail", readonly=True)
     template_name = fields.Char("Template", readonly=True, help="The template the message was rendered from.")
     # reporting: averages of 0/100 values are rates in the pivot view; NULL means "not known yet"
-    # (see RATES; _forget_rates writes NULL in SQL: the ORM would store an unknown rate as 0.0)
-    delivered_rate = fields.Float("Delivered (%)", readonly=True, aggregator="avg")
-    read_rate = fields.Float("Read (%)", readonly=True, aggregator="avg")
+    # (see RATES_SQL, which writes them with the state)
+    delivered_rate = fields.Float(
+        "Delivered (%)", readonly=True, aggregator="avg", help="Of the messages whose channel reports delivery."
+    )
+    read_rate = fields.Float(
+        "Read (%)", readonly=True, aggregator="avg", help="Of the messages whose channel reports reading (WhatsApp)."
+    )
     failed_rate = fields.Float("Failed (%)", readonly=True, aggregator="avg")
+    reminder_count = fields.Integer(
+        "Messages", default=1, readonly=True, help="How many messages a rate of the reports rests on."
+    )
     is_first_reminder = fields.Boolean("First Reminder", readonly=True)
     paid_date = fields.Date("Invoices Paid On", readonly=True)
     days_to_pay = fields.Float("Days to Pay", readonly=True, aggregator="avg", digits=(16, 1))
@@ -300,22 +327,24 @@ class AccountPaymentReminderMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        return super().create([_with_rates(vals) for vals in vals_list])
+        messages = super().create(vals_list)
+        messages.filtered(lambda m: m.state not in ("queued", "sending"))._write_rates()
+        return messages
 
     def write(self, vals):
-        result = super().write(_with_rates(vals))
-        if "state" in vals and vals["state"] not in RATES:
-            self._forget_rates()
+        result = super().write(vals)
+        if "state" in vals:
+            self._write_rates()
         return result
 
-    def _forget_rates(self):
-        """Rates back to unknown (NULL): a message queued again, sending or cancelled."""
-        self.flush_recordset(RATE_FIELDS)
-        # SQL: an unknown rate must stay NULL, which the ORM would store as 0.0
+    def _write_rates(self):
+        """The rates that go with each message's state (see RATES_SQL)."""
+        if not self:
+            return
+        self.flush_recordset(["state", "channel"])
         self.env.cr.execute(
-            "UPDATE account_payment_reminder_message"
-            " SET delivered_rate = NULL, read_rate = NULL, failed_rate = NULL WHERE id = ANY(%s)",
-            [self.ids],
+            RATES_SQL,
+            {"ids": self.ids, "no_delivery": list(UNREPORTED["delivered"]), "no_read": list(UNREPORTED["read"])},
         )
         self.invalidate_recordset(RATE_FIELDS)
 
@@ -410,9 +439,3 @@ class AccountPaymentReminderMessage(models.Model):
             )
         stuck._log_in_chatter()
         return stuck
-
-
-def _with_rates(vals):
-    """``vals`` and, when they move a message out or fail it, its rates."""
-    rates = RATES.get(vals.get("state"))
-    return {**vals, **dict(zip(RATE_FIELDS, rates, strict=True))} if rates else vals

@@ -211,7 +211,9 @@ class AccountPaymentReminderPlan(models.Model):
             "mail.mail_activity_data_todo",
             summary=_("Payment plan broken: %(customer)s", customer=self.partner_id.name),
             note=body,
-            user_id=(self.user_id or self.env.user).id,
+            user_id=self.env["account.payment.reminder.policy"]
+            ._get_responsible(self.user_id, self.move_ids, self.company_id)
+            .id,
         )
 
 

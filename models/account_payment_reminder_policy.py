@@ -133,6 +133,24 @@ class AccountPaymentReminderPolicy(models.Model):
                 return user
         return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
 
+    @api.model
+    def _get_responsible(self, assigned=None, moves=None, company=None):
+        """Who is responsible for a plan, a promise or a customer's reply:
+        the one home of that rule. The user set on the record when a real
+        person; else the policy that applies to the first invoice (or the
+        company's) says: the invoice's salesperson, the credit controller...
+        (see ``_get_responsible_user``); never the system user (OdooBot), who
+        runs the scheduler."""
+        if assigned and is_real_user(assigned):
+            return assigned
+        move = moves[:1] if moves else self.env["account.move"]
+        policy = (
+            move._get_payment_reminder_policy() if move else (company or self.env.company).payment_reminder_policy_id
+        )
+        if policy:
+            return policy._get_responsible_user(salesperson=move.invoice_user_id)
+        return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+
     def _get_fallback_tz(self):
         self.ensure_one()
         return self.default_tz or self.company_id.partner_id.tz or "UTC"

@@ -179,5 +179,7 @@ class AccountPaymentReminderPromise(models.Model):
             "mail.mail_activity_data_todo",
             summary=_("Broken promise to pay"),
             note=body,
-            user_id=(promise.user_id or self.env.user).id,
+            user_id=self.env["account.payment.reminder.policy"]
+            ._get_responsible(promise.user_id, promise.move_ids, promise.company_id)
+            .id,
         )

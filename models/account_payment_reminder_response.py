@@ -111,12 +111,15 @@ class AccountPaymentReminderResponse(models.Model):
     def _get_dashboard_domains(self, company):
         """What the credit controller's overview counts, as domains:
         ``promises`` (open promises made on the page), ``plan_requests`` (plans
-        waiting for approval), ``to_review`` ("already paid" and disputes)."""
+        waiting for approval), ``disputes`` (disputes to review) and
+        ``to_review`` ("already paid" to check against the bank). Each
+        response counts once."""
         base = [("company_id", "=", company.id)]
         return {
             "promises": base + [("kind", "=", "promise"), ("promise_id.state", "=", "open")],
             "plan_requests": base + [("kind", "=", "plan"), ("plan_id.state", "=", "pending")],
-            "to_review": base + [("kind", "in", ("paid", "dispute")), ("state", "=", "to_review")],
+            "disputes": base + [("kind", "=", "dispute"), ("state", "=", "to_review")],
+            "to_review": base + [("kind", "=", "paid"), ("state", "=", "to_review")],
         }
 
     @api.model
@@ -398,13 +401,19 @@ class AccountPaymentReminderResponse(models.Model):
         """Put the invoices on hold for the policy's review days; returns the date."""
         days = policy.portal_review_days if policy else 14
         until = fields.Date.add(fields.Date.context_today(self), days=max(days, 1))
-        moves.write({"payment_reminder_hold_until": until, "payment_reminder_hold_reason": reason})
+        # untracked: the page runs as the public user, whom the tracking would name ("Public user: None -> ...");
+        # the response's own note, in the customer's name, says it (see _record)
+        moves.with_context(mail_notrack=True).write(
+            {"payment_reminder_hold_until": until, "payment_reminder_hold_reason": reason}
+        )
         return until
 
     @api.model
     def _get_responsible_user(self, access):
         policy = access._get_policy()
-        return policy._get_responsible_user() if policy else self.env.ref("base.user_admin")
+        if not policy:
+            return self.env["account.payment.reminder.policy"]._get_responsible(company=access.company_id)
+        return policy._get_responsible_user()
 
     def _format_date(self, date):
         return format_date(self.env, date)

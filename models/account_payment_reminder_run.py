@@ -11,8 +11,11 @@ checked per group of invoices. Nothing here loads every invoice at once.
 import logging
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 
@@ -21,6 +24,7 @@ _logger = logging.getLogger(__name__)
 BATCH_CUSTOMERS = 500
 BATCH_INVOICES = 5000  # a batch closes at whichever limit comes first
 CRON_TIME_BUDGET = 240  # seconds per cron call; the runner calls again while work remains
+RUN_LOCK_KEY = 0x5041595245  # PostgreSQL advisory lock held by the run that sends ("PAYRE")
 
 
 @dataclass(slots=True)  # thousands per batch: no attribute dict each
@@ -60,6 +64,26 @@ class AccountPaymentReminderRun(models.AbstractModel):
             ``"groups"`` and nothing is written
         :param partner_ids: restrict to these commercial partners
         """
+        if not send:
+            return self._run_locked(send, partner_ids)
+        with self._run_lock() as acquired:
+            if not acquired:
+                _logger.info("Payment reminders: another run is sending; this one leaves the work to it")
+                return defaultdict(int, busy=True, groups=[])
+            return self._run_locked(send, partner_ids)
+
+    @contextmanager
+    def _run_lock(self):
+        """One sending run at a time, across workers and machines: a
+        transaction-level advisory lock taken on a cursor of its own, so that
+        it lasts across the run's commits and ends with that cursor, whatever
+        happens to the run (a crash, a killed worker). Yields whether it was
+        taken; a second run does not wait for it."""
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+            yield lock_cr.fetchone()[0]
+
+    def _run_locked(self, send, partner_ids):
         # sudo: the scheduler works across companies and writes the history, which users only read.
         self = self.sudo().with_context(tracking_disable=True, mail_notrack=True)
         Message = self.env["account.payment.reminder.message"]
@@ -74,7 +98,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if send:
             Message._cron_fail_interrupted()
             Message._cron_process_fallbacks()  # delivery failures the webhooks left to the scheduler
-            Message._cron_update_effectiveness()
+            self._housekeep(Message._cron_update_effectiveness)
             due = Message.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
             stats["retried"] = len(due._dispatch())
 
@@ -152,6 +176,16 @@ class AccountPaymentReminderRun(models.AbstractModel):
             groups += customer_groups
             messages |= customer_messages
         return groups, messages
+
+    def _housekeep(self, step):
+        """A step that rewrites rows a webhook or the page may change at the
+        same moment: a concurrent update of the same rows leaves it to the
+        next run instead of killing this one."""
+        try:
+            with self.env.cr.savepoint():
+                step()
+        except (pg_errors.SerializationFailure, pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as error:
+            _logger.info("Payment reminders: %s left to the next run (%s)", step.__name__, error.pgcode)
 
     def _check_promises(self):
         """Close the promises whose date has passed, one at a time: one that

@@ -43,7 +43,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
     def _get_open_invoices_query(self):
         """Open invoices of a batch of customers, with the policy that applies
-        (invoice, else customer, else company), the due dates that matter (the
+        (invoice, else customer, else company: the rule of
+        ``account.move._get_payment_reminder_policy``, each an active policy of
+        the invoice's company), the due dates that matter (the
         earliest open instalment, the earliest early-discount deadline), what
         is still due on them (and, for invoices in instalments, on each open
         instalment) and what may hold them (exclusion, payment plan, promise,
@@ -86,7 +88,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
               LEFT JOIN account_payment_reminder_policy ppol
                      ON ppol.id = cp.payment_reminder_policy_id AND ppol.active AND ppol.company_id = m.company_id
               LEFT JOIN account_payment_reminder_policy cpol
-                     ON cpol.id = comp.payment_reminder_policy_id AND cpol.active
+                     ON cpol.id = comp.payment_reminder_policy_id AND cpol.active AND cpol.company_id = m.company_id
              CROSS JOIN LATERAL (SELECT COALESCE(ipol.id, ppol.id, cpol.id) AS id) pol
              CROSS JOIN LATERAL (
                     SELECT MIN(l.date_maturity) AS due,
@@ -308,8 +310,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level_id = max(level_keys[row["new_level"]] for row in blocked)[1]
             group = self._new_group(blocked, policy_id, level_id, {row["id"]: row["new_level"] for row in blocked})
             group.skip_reason = block
-            if manual:
-                self._set_statement(group, blocked, credits, consume=False)
+            # what the held invoices ask, net of credits: the wizard and the dry run show it (consumes nothing)
+            self._set_statement(group, blocked, credits, consume=False)
             groups.append(group)
         return groups
 

@@ -3,8 +3,10 @@
 and its demo data (customers and invoices at every stage, the sandbox gateway),
 one scheduler run with a summary of what was sent, then Odoo on localhost.
 
-Usage: python3 scripts/demo.py [--port 8069] [--no-serve]
+Usage: python3 scripts/demo.py [--port 8069] [--no-serve] [--odoo-source SRC] [--offline]
 Log in as admin / admin. Ctrl-C stops Odoo and removes the cluster and the work folder.
+Without an importable Odoo 18.0, the first run sets it up in ~/.cache/account_payment_reminder
+(see bootstrap.py); the next runs reuse it.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bootstrap
 import odoo_env
 
 DB = "apr_demo"
@@ -65,7 +68,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--no-serve", action="store_true", help="stop after the summary")
+    bootstrap.add_arguments(parser)
     args = parser.parse_args()
+    bootstrap.ensure(args, __file__)
 
     src = odoo_env.find_odoo_src()
     odoo_env.check_odoo_version(src)
@@ -87,6 +92,9 @@ def main():
             addons = f"{odoo_env.ADDON},payment_demo"
             odoo("-i", addons, "--stop-after-init", "--max-cron-threads=0", f"--http-port={args.port}")
             odoo("--no-http", subcommand="shell", input=SUMMARY, text=True)
+            note = bootstrap.first_run_note("demo")
+            if note:
+                print(note, flush=True)
             if args.no_serve:
                 return 0
             print(f"\nOdoo is on http://localhost:{args.port} (admin / admin). Ctrl-C to stop.", flush=True)

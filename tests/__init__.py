@@ -17,3 +17,4 @@ from . import test_tour_credit_control
 from . import test_portal
 from . import test_portal_tour
 from . import test_render_at_once
+from . import test_walls

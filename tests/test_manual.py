@@ -4,7 +4,8 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 
-from .common import PaymentReminderCommon
+from .common import ChannelCommon, PaymentReminderCommon
+from .test_channels import _meta_error
 
 
 @tagged("post_install", "-at_install")
@@ -266,3 +267,36 @@ class TestManualFollowsTheRules(TestManualReminder):
             form.use_email, form.use_sms = True, True
             channels = {(line.partner_id, line.channel) for line in form.save().line_ids}
         self.assertEqual(len(channels), 4, "both channels for both customers, as chosen")
+
+
+@tagged("post_install", "-at_install")
+class TestManualWarnings(ChannelCommon):
+    """What the accountant sees before sending: what just happened, and the
+    link the customer will really get."""
+
+    def wizard(self, invoices):
+        context = {"active_model": "account.move", "active_ids": invoices.ids}
+        return self.env["account.payment.reminder.send"].with_context(**context).action_open_wizard()
+
+    def test_the_whatsapp_button_shows_the_real_link(self):
+        invoice = self.create_invoice(due=date(2026, 3, 20))
+        with self.frozen("2026-04-01 10:00"):
+            wizard = self.env["account.payment.reminder.send"].browse(self.wizard(invoice)["res_id"])
+        line = wizard.line_ids.filtered(lambda line: line.channel == "whatsapp")
+        self.assertTrue(line.whatsapp_button.startswith(invoice.get_base_url() + "/"), line.whatsapp_button)
+        self.assertEqual(line.whatsapp_button, invoice.payment_reminder_url, "the link the customer gets")
+
+    def test_it_warns_of_a_level_just_sent_and_a_channel_that_just_failed(self):
+        invoice = self.create_invoice(due=date(2026, 3, 20))
+        self.customer.mobile = "+32 470 00 00 02"  # not on WhatsApp: WhatsApp fails, SMS goes
+        self.fake.answer("+32470000002", 400, _meta_error(131026, "Message undeliverable"))
+        self.run_at("2026-04-01 10:00")
+        whatsapp, sms = self.messages_for(invoice)
+        self.assertEqual((whatsapp.state, sms.state), ("failed", "sent"))
+        with self.frozen("2026-04-01 10:20"):
+            wizard = self.env["account.payment.reminder.send"].browse(self.wizard(invoice)["res_id"])
+            wizard.level_id = self.level_overdue
+            line = wizard.line_ids.filtered(lambda line: line.channel == "whatsapp")
+        self.assertIn("'Overdue' went to this customer 20 minutes ago.", line.recent_warning)
+        self.assertIn("The last WhatsApp message to +32470000002 failed", line.recent_warning)
+        self.assertIn(line.recent_warning, line.attention)

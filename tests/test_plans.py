@@ -3,7 +3,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from ..tools.plans import instalment_dates, split_amount
 from .common import PaymentReminderCommon
@@ -170,6 +170,27 @@ class TestPaymentPlans(PlanCommon):
         self.assertIn("plan_broken", kinds, "the customer is told")
         self.assertEqual(self.messages_for(invoice)[-1].level_id, self.level_final, "the ladder resumes")
 
+    def test_broken_plans_and_promises_go_to_a_person_never_odoobot(self):
+        """A plan or a promise recorded by the scheduler or the customer's page
+        has the system as its user: when it breaks, the to-do goes to whom the
+        policy says (the salesperson, else the credit controller)."""
+        controller = new_test_user(self.env, login="plan_controller", groups="account.group_account_invoice")
+        self.policy.user_id = controller
+        odoobot = self.env.ref("base.user_root")
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=900.0, invoice_user_id=False)
+        plan = self.plan(invoice, [(date(2026, 4, 10), 450.0), (date(2026, 5, 10), 450.0)])
+        plan.user_id = odoobot
+        other = self.create_invoice(due=date(2026, 3, 31), amount=500.0, invoice_user_id=False)
+        with self.frozen("2026-04-01 09:00"):
+            promise = self.env["account.payment.reminder.promise"].create(
+                {"partner_id": self.customer.id, "move_ids": [Command.set(other.ids)], "date": date(2026, 4, 10)}
+            )
+        promise.user_id = odoobot
+        self.run_at("2026-04-20 09:00")
+        self.assertEqual((plan.state, promise.state), ("broken", "broken"))
+        self.assertEqual(plan.activity_ids.user_id, controller)
+        self.assertEqual(self.customer.activity_ids.user_id, controller)
+
     def test_plan_paid_in_full_is_done(self):
         invoice = self.create_invoice(due=date(2026, 3, 31), amount=600.0)
         plan = self.agree(invoice, count=2)
@@ -286,6 +307,10 @@ class TestDryRun(PaymentReminderCommon):
         self.assertEqual(str(lines["Busy"].next_time), "2026-04-10 09:00:00")
         self.assertEqual(lines["Promised"].skip_reason, "promise")
         self.assertFalse(self.Message.search([("partner_id", "=", ready.id)]), "a dry run sends nothing")
+        # every line says what is really owed, held or not: never 'To Pay 0.00' for a customer who owes
+        for name, amount in (("Ready", 200.0), ("Held", 1000.0), ("Promised", 1000.0), ("Optout", 1000.0)):
+            self.assertEqual(lines[name].amount, amount, name)
+        self.assertFalse(wizard.has_late_charges, "no 'Late Charges 0.00' column when nothing is charged")
 
 
 @tagged("post_install", "-at_install")

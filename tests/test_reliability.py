@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from odoo.tests import tagged
 
+from ..models.account_payment_reminder_run import RUN_LOCK_KEY
 from .common import PaymentReminderCommon
 
 
@@ -55,6 +56,24 @@ class TestReliability(PaymentReminderCommon):
         self.assertIn("not sent again", message.failure_reason)
         self.assertFalse(message.mail_id)
         self.assertEqual(self.messages_for(invoice), message, "and no new message for that level")
+
+    def test_a_second_run_at_once_leaves_the_work_to_the_first(self):
+        """Two runs at once (two cron workers, a manual run beside the cron):
+        the second returns at once, without a traceback, and sends nothing;
+        the next one after the first ended does the work."""
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        with self.env.registry.cursor() as other_run:  # another connection: the run already sending
+            other_run.execute("SELECT pg_try_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+            self.assertTrue(other_run.fetchone()[0])
+            stats = self.run_at("2026-03-31 09:00")
+            self.assertTrue(stats["busy"])
+            self.assertEqual(stats["sent"], 0)
+            self.assertFalse(self.messages_for(invoice))
+            dry = self.run_at("2026-03-31 09:00", send=False)
+            self.assertEqual(len(dry["groups"]), 1, "the dry run does not wait for the lock")
+        stats = self.run_at("2026-03-31 09:00")
+        self.assertFalse(stats["busy"])
+        self.assertEqual(stats["sent"], 1)
 
     def test_two_runs_queueing_the_same_reminder_create_one_row(self):
         self.create_invoice(due=date(2026, 3, 31))

@@ -62,6 +62,37 @@ class TestReporting(PaymentReminderCommon):
         [(reason, count)] = self.Message._read_group([("id", "=", failed.id)], ["failure_code"], ["__count"])
         self.assertEqual((reason, count), ("no_recipient", 1))
 
+    def test_receipts_a_channel_never_sends_are_not_reported_as_zero(self):
+        """E-mail reports neither delivery nor reading, SMS no reading: their
+        rates stay unknown ('not reported'), never 0 %, and leave the
+        averages of the channels that report them alone."""
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.run_at("2026-03-31 09:00")
+        email = self.messages_for(invoice)
+        self.assertEqual((email.channel, email.state), ("email", "sent"))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT delivered_rate, read_rate, failed_rate FROM account_payment_reminder_message WHERE id = %s",
+            [email.id],
+        )
+        self.assertEqual(self.env.cr.fetchone(), (None, None, 0.0))
+        [(delivered, read)] = self.Message._read_group(
+            [("id", "=", email.id)], [], ["delivered_rate:avg", "read_rate:avg"]
+        )
+        self.assertFalse(delivered or read, "no figure, where a 0 % would claim that nothing arrived")
+        sms = email.sudo().copy({"channel": "sms", "state": "delivered", "idempotency_key": "rates:sms"})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT delivered_rate, read_rate FROM account_payment_reminder_message WHERE id = %s", [sms.id]
+        )
+        self.assertEqual(self.env.cr.fetchone(), (100.0, None))
+        email.sudo()._apply_status("read")  # a receipt after all: it counts
+        self.assertEqual((email.delivered_rate, email.read_rate, email.failed_rate), (100, 100, 0))
+        # the failure rate rests on every message out, not on the failed ones only
+        failed = email.sudo().copy({"state": "failed", "idempotency_key": "rates:failed"})
+        [(failed_rate,)] = self.Message._read_group([("id", "in", (email | sms | failed).ids)], [], ["failed_rate:avg"])
+        self.assertAlmostEqual(failed_rate, 100 / 3, places=2)
+
     def test_dashboard(self):
         self.create_invoice(due=date(2026, 3, 1), amount=300.0)
         self.create_invoice(due=date(2026, 3, 20), amount=200.0)

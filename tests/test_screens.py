@@ -104,7 +104,9 @@ class TestCreditControlOverview(PaymentReminderCommon):
             self.assertEqual(
                 self.open_list(figures["plans_late"]["action"]), plan, "the instalment of 5 April is unpaid"
             )
-            self.assertEqual(self.open_list(figures["disputes"]["action"]), dispute, "a paid invoice is no dispute")
+            self.assertEqual(
+                self.open_list(figures["holds_by_hand"]["action"]), dispute, "a paid invoice is no longer held"
+            )
             self.assertEqual(
                 self.open_list(figures["customers_on_hold"]["action"]),
                 self.disputing | self.held,
@@ -113,7 +115,7 @@ class TestCreditControlOverview(PaymentReminderCommon):
             self.assertEqual(self.open_list(figures["invoices_on_hold"]["action"]), dispute)
             overdue = self.open_list(figures["overdue"]["action"])
             self.assertEqual(figures["overdue"]["amount"], sum(overdue.mapped("amount_residual_signed")))
-            self.assertEqual(figures["overdue"]["detail"], f"{len(overdue)} invoices")
+            self.assertEqual(figures["overdue"]["detail"], f"{len(overdue)} invoices, net of credits")
             self.assertEqual(figures["overdue"]["amount"], 400.0 + 200.0 + 700.0 + 500.0 + 300.0)
             # the graph: each bar opens its own invoices, and the bars add up to the overdue amount
             cells = [
@@ -135,6 +137,77 @@ class TestCreditControlOverview(PaymentReminderCommon):
             self.assertEqual(labels[0], "Not reminded yet")
             self.assertIn(reminded.payment_reminder_level_id.name, labels)
 
+    def test_amounts_are_net_of_the_customers_credits(self):
+        """Deco Addict owes 31,750 overdue and holds 92,750 of credit notes:
+        the overview must not show it as the top debtor."""
+        covered = self.env["res.partner"].create({"name": "Covered Ltd", "email": "ap@covered.example"})
+        self.create_invoice(partner=covered, due=date(2026, 3, 1), amount=1000.0)
+        self.create_invoice(partner=covered, due=date(2026, 3, 1), amount=1500.0, move_type="out_refund")
+        partly = self.env["res.partner"].create({"name": "Partly Ltd", "email": "ap@partly.example"})
+        oldest = self.create_invoice(partner=partly, due=date(2026, 2, 1), amount=300.0)
+        newer = self.create_invoice(partner=partly, due=date(2026, 3, 1), amount=700.0)
+        self.create_invoice(partner=partly, due=date(2026, 3, 1), amount=400.0, move_type="out_refund")
+        with self.frozen(TODAY):
+            figures, overview = self.figures()
+        self.assertEqual(figures["overdue"]["amount"], 600.0, "1,000 covered by 1,500; 1,000 less 400 of credit")
+        self.assertEqual(figures["receivable"]["amount"], 600.0)
+        self.assertIn("net of credits", figures["overdue"]["detail"])
+        self.assertEqual(
+            self.open_list(figures["overdue"]["action"]), newer, "the credits pay the oldest first: 300 is covered"
+        )
+        self.assertNotIn(oldest, self.open_list(figures["receivable"]["action"]))
+        self.assertEqual([(row["name"], row["amount"]) for row in overview["customers"]], [("Partly Ltd", 600.0)])
+        cells = [amount for serie in overview["aging"]["series"] for amount in serie["amounts"]]
+        self.assertEqual(sum(cells), 600.0)
+
+    def test_customers_not_reached_and_disputes_count_once(self):
+        Message = self.env["account.payment.reminder.message"].sudo()  # the history is written by code only
+        invoice = self.create_invoice(due=date(2026, 4, 1))
+        reached = self.env["res.partner"].create({"name": "Reached", "email": "r@x.example"})
+        invoice_reached = self.create_invoice(partner=reached, due=date(2026, 4, 1))
+        level = self.company.payment_reminder_policy_id.level_ids[:1]
+
+        def message(move, state, minutes):
+            return Message.create(
+                {
+                    "company_id": self.company.id,
+                    "partner_id": move.commercial_partner_id.id,
+                    "move_ids": [Command.set(move.ids)],
+                    "level_id": level.id,
+                    "channel": "sms" if state == "failed" else "email",
+                    "recipient": "+32470000000" if state == "failed" else "r@x.example",
+                    "state": state,
+                    "queued_at": datetime(2026, 4, 10, 9, minutes),
+                    "idempotency_key": f"test:{move.id}:{state}:{minutes}",
+                }
+            )
+
+        with self.frozen(TODAY):
+            lost = message(invoice, "failed", 0)
+            message(invoice_reached, "failed", 0)
+            message(invoice_reached, "sent", 1)  # the fallback went by e-mail
+            figures, _overview = self.figures()
+        self.assertEqual(figures["failed"]["count"], 1, "the customer whose fallback went was reached")
+        self.assertEqual(self.open_list(figures["failed"]["action"]), lost)
+        # a customer's dispute holds its invoice while it waits for review: counted once, as the dispute
+        disputed = self.create_invoice(partner=self.disputing, due=date(2026, 4, 1))
+        disputed.payment_reminder_hold_until = date(2026, 4, 24)
+        self.env["account.payment.reminder.response"].sudo().create(  # as the page records it
+            {
+                "kind": "dispute",
+                "state": "to_review",
+                "partner_id": self.disputing.id,
+                "company_id": self.company.id,
+                "move_ids": [Command.set(disputed.ids)],
+            }
+        )
+        with self.frozen(TODAY):
+            figures, _overview = self.figures()
+        self.assertEqual((figures["page_disputes"]["count"], figures["holds_by_hand"]["count"]), (1, 0))
+        self.assertEqual(figures["page_to_review"]["count"], 0, "no 'already paid' report")
+        self.assertIn("o_view_nocontent_smiling_face", figures["plans_broken"]["action"]["help"])
+        self.assertFalse(self.open_list(figures["plans_broken"]["action"]), "an empty list, with Odoo's help")
+
     def test_the_overdue_list_has_a_customer_column_and_no_grouping(self):
         self.create_invoice(due=date(2026, 3, 1))
         with self.frozen(TODAY):
@@ -155,7 +228,29 @@ class TestCreditControlOverview(PaymentReminderCommon):
         self.assertEqual(menu.action, action)
         dry_run = self.env["account.payment.reminder.dry.run"].with_user(self.accountant).action_open()
         record = self.env["account.payment.reminder.dry.run"].with_user(self.accountant).browse(dry_run["res_id"])
-        self.assertEqual(record.display_name, "What Would Be Sent Now", "the breadcrumb reads as a title")
+        self.assertEqual(record.display_name, "What Would Go Now", "one name: the menu's, the title's, the button's")
+
+    def test_the_invoice_shows_the_policy_that_applies_and_levels_their_channels(self):
+        invoice = self.create_invoice(due=date(2026, 3, 1))
+        policy = self.company.payment_reminder_policy_id
+        self.assertFalse(invoice.payment_reminder_policy_id)
+        self.assertEqual(invoice.with_user(self.accountant).payment_reminder_applied_policy_id, policy)
+        level = policy.level_ids.sorted("sequence")[2]
+        level.write(
+            {
+                "use_whatsapp": True,
+                "use_sms": True,
+                "channel_strategy": "fallback",
+                "sms_template_id": self.env.ref("account_payment_reminder.sms_template_overdue").id,
+                "whatsapp_template_ids": [
+                    Command.set(self.env.ref("account_payment_reminder.whatsapp_template_overdue").ids)
+                ],
+            }
+        )
+        self.assertEqual(level.channel_order, "WhatsApp → SMS → E-mail")
+        level.channel_strategy = "all"
+        self.assertEqual(level.channel_order, "WhatsApp + SMS + E-mail, all at once")
+        self.assertIn("from the invoice's due date", type(level).offset_days.help)
 
     def test_figures_belong_to_the_current_company(self):
         self.create_invoice(due=date(2026, 3, 1), amount=111.0, company=self.main_company)

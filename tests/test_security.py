@@ -46,6 +46,41 @@ class TestSecurity(PaymentReminderCommon):
         self.run_at("2026-03-31 09:00")
         self.assertEqual(self.messages_for(invoice).policy_id, self.policy)
 
+    def test_which_policy_applies_is_one_rule_in_sql_and_python(self):
+        """The decision's SQL and the invoice's Python agree on the policy
+        that applies, whatever points to another company's or an archived one."""
+        other = self.customer.copy({"name": "Other customer"})
+        archived = self._create_policy(self.company, name="Archived")
+        archived.active = False
+        cases = [
+            ("the company's", {}, {}, self.policy),
+            ("customer's of another company", {"payment_reminder_policy_id": self.policy_b.id}, {}, self.policy),
+            ("customer's archived", {"payment_reminder_policy_id": archived.id}, {}, self.policy),
+            ("invoice's own", {}, {"payment_reminder_policy_id": self._create_policy(self.company).id}, None),
+        ]
+        for label, partner_vals, move_vals, expected in cases:
+            with self.subTest(label):
+                other.write({"payment_reminder_policy_id": False, **partner_vals})
+                invoice = self.create_invoice(partner=other, due=date(2026, 3, 31), **move_vals)
+                python = invoice._get_payment_reminder_policy()
+                self.assertEqual(python, expected or invoice.payment_reminder_policy_id)
+                with self.frozen("2026-03-31 09:00"):
+                    groups = self.Run._decide(other.ids, self.utc(2026, 3, 31, 9), move_ids=invoice.ids, manual=True)
+                self.assertEqual([group.policy for group in groups], [python])
+                invoice.button_cancel()
+        # the company's default policy belongs to another company (a copy of a database, a bad import): no policy
+        self.env.cr.execute(
+            "UPDATE res_company SET payment_reminder_policy_id = %s WHERE id = %s", [self.policy_b.id, self.company.id]
+        )
+        self.company.invalidate_recordset(["payment_reminder_policy_id"])
+        other.payment_reminder_policy_id = False
+        invoice = self.create_invoice(partner=other, due=date(2026, 3, 31))
+        self.assertFalse(invoice._get_payment_reminder_policy())
+        with self.frozen("2026-03-31 09:00"):
+            self.assertEqual(
+                self.Run._decide(other.ids, self.utc(2026, 3, 31, 9), move_ids=invoice.ids, manual=True), []
+            )
+
     def test_accountant_reads_history_but_cannot_change_it(self):
         invoice = self.create_invoice(due=date(2026, 3, 31))
         self.run_at("2026-03-31 09:00")

@@ -10,10 +10,16 @@ P (day P itself is still late on what P paid).
 
 A charge starts where the last one ended (``charged_until``), so a later charge
 covers only the days not charged before.
+
+The rate is the one of each day's period (``split_by_rate``): the law sets it
+per half-year (reference rate plus a margin), so a charge that spans a change
+is one stretch per rate. Who pays what first is the law's too: by default a
+payment lowers the debt; under BGB § 367 it pays the costs, then the interest,
+and only the rest lowers the debt (``imputed_payments``).
 """
 
 from collections import namedtuple
-from datetime import timedelta
+from datetime import date, timedelta
 
 DAYS_IN_YEAR = 365
 
@@ -97,3 +103,92 @@ def fixed_compensation(invoice_amount, fixed=0.0, tiers=None):
         return fixed or 0.0
     reached = [fee for threshold, fee in sorted(tiers) if invoice_amount >= threshold]
     return reached[-1] if reached else 0.0
+
+
+def half_year_start(day):
+    """The first day of the half-year of ``day`` (1 January or 1 July): the
+    statutory reference rates are set for each half-year."""
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def half_years(date_from, date_to):
+    """The first days of the half-years that hold a day after ``date_from``
+    up to ``date_to`` included."""
+    if date_to <= date_from:
+        return []
+    starts, start = [], half_year_start(date_from + timedelta(days=1))
+    while start <= date_to:
+        starts.append(start)
+        start = date(start.year + 1, 1, 1) if start.month == 7 else date(start.year, 7, 1)
+    return starts
+
+
+def split_by_rate(segments, rates):
+    """The segments cut where the rate changes, as [(Segment, rate)].
+
+    :param rates: [(first day, annual rate percent)] in date order: a day is
+        charged at the rate of the last entry on or before it; the first entry
+        must cover the first day charged
+    """
+    result = []
+    for segment in segments:
+        start = segment.date_from  # the day before the first day of the piece
+        for index, (since, rate) in enumerate(rates):
+            until = rates[index + 1][0] - timedelta(days=1) if index + 1 < len(rates) else segment.date_to
+            until = min(until, segment.date_to)
+            if until <= start or since > segment.date_to:
+                continue
+            result.append((Segment(start, until, (until - start).days, segment.base), rate))
+            start = until
+    return result
+
+
+def rate_periods(segments, rates):
+    """The segments grouped by rate period, as [(date_from, date_to, rate,
+    [Segment])] in date order: one charge line per period, saying its rate.
+    Adjacent periods at the same rate are one."""
+    periods = []
+    for segment, rate in split_by_rate(segments, rates):
+        last = periods[-1] if periods else None
+        if last and last[2] == rate and last[1] == segment.date_from:
+            periods[-1] = (last[0], segment.date_to, rate, [*last[3], segment])
+        else:
+            periods.append((segment.date_from, segment.date_to, rate, [segment]))
+    return [(date_from, date_to, rate, _merge(pieces)) for date_from, date_to, rate, pieces in periods]
+
+
+def interest_at_rates(segments, rates):
+    """Simple interest over the segments, each day at the rate of its period,
+    not rounded."""
+    return sum(simple_interest([segment], rate) for segment, rate in split_by_rate(segments, rates))
+
+
+def imputed_payments(instalments, payments, grace_days, rates, costs=0.0, remitted=()):
+    """What each payment took off the debt when payments pay the costs first,
+    then the interest, then the debt (BGB § 367 (1)), as [(date, amount)] for
+    ``overdue_segments``.
+
+    Interest runs on the debt only (no interest on interest, BGB § 289); the
+    costs (the fixed compensation) are owed from the first late day; a payment
+    dated P pays the interest of the days up to P included.
+
+    :param payments: [(date, amount)] paid towards this debt, its interest and
+        costs (on the invoice, and its share of what was paid on the charge
+        invoices)
+    :param remitted: [(date, amount)] of interest or costs given up (waived):
+        they are no longer owed from that date
+    """
+    start = first_late_day(instalments, grace_days)
+    reductions, paid_accessories = [], 0.0
+    for paid_on, amount in sorted(payments):
+        if start is None or paid_on <= start:
+            reductions.append((paid_on, amount))  # paid on time: nothing else is owed yet
+            continue
+        accrued = interest_at_rates(overdue_segments(instalments, reductions, start, paid_on, grace_days), rates)
+        given_up = sum(value for since, value in remitted if since <= paid_on)
+        owed = max(costs + accrued - paid_accessories - given_up, 0.0)
+        to_accessories = min(amount, owed)
+        paid_accessories += to_accessories
+        if amount > to_accessories:
+            reductions.append((paid_on, amount - to_accessories))
+    return reductions

@@ -1,3 +1,4 @@
+from . import account_payment_reminder_wizard_access
 from . import account_payment_reminder_send
 from . import account_payment_reminder_plan_propose
 from . import account_payment_reminder_dry_run

@@ -19,26 +19,28 @@ SKIP_REASONS = [
 
 
 class AccountPaymentReminderDryRun(models.TransientModel):
-    """What would be sent now: the scheduler's decision, without sending."""
+    """What would go now: the scheduler's decision, without sending."""
 
     _name = "account.payment.reminder.dry.run"
-    _description = "Payment Reminders: What Would Be Sent Now"
+    _description = "Payment Reminders: What Would Go Now"
 
     line_ids = fields.One2many("account.payment.reminder.dry.run.line", "wizard_id", "Decisions", readonly=True)
     run_at = fields.Datetime(readonly=True)
     to_send_count = fields.Integer(compute="_compute_counts")
+    has_late_charges = fields.Boolean(compute="_compute_counts")
     skipped_count = fields.Integer(compute="_compute_counts")
 
     @api.depends("run_at")
     def _compute_display_name(self):
         for wizard in self:
-            wizard.display_name = _("What Would Be Sent Now")
+            wizard.display_name = _("What Would Go Now")
 
-    @api.depends("line_ids.skip_reason")
+    @api.depends("line_ids.skip_reason", "line_ids.late_charge_amount")
     def _compute_counts(self):
         for wizard in self:
             wizard.skipped_count = len(wizard.line_ids.filtered("skip_reason"))
             wizard.to_send_count = len(wizard.line_ids) - wizard.skipped_count
+            wizard.has_late_charges = any(wizard.line_ids.mapped("late_charge_amount"))
 
     @api.model
     def action_open(self):
@@ -50,7 +52,7 @@ class AccountPaymentReminderDryRun(models.TransientModel):
             "res_id": wizard.id,
             "view_mode": "form",
             "target": "current",
-            "name": _("What Would Be Sent Now"),
+            "name": _("What Would Go Now"),
         }
 
     def action_refresh(self):

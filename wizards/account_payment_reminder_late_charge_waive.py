@@ -11,6 +11,7 @@ class AccountPaymentReminderLateChargeWaive(models.TransientModel):
     never charged again."""
 
     _name = "account.payment.reminder.late.charge.waive"
+    _inherit = ["account.payment.reminder.wizard.access"]
     _description = "Waive Late-Payment Charges"
 
     move_ids = fields.Many2many(

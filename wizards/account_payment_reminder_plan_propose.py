@@ -10,6 +10,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
     """Propose a payment plan on one or several invoices of a customer."""
 
     _name = "account.payment.reminder.plan.propose"
+    _inherit = ["account.payment.reminder.wizard.access"]
     _description = "Propose a Payment Plan"
 
     move_ids = fields.Many2many(
@@ -38,6 +39,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
         compute="_compute_line_ids",
         store=True,
         readonly=False,
+        compute_sudo=False,  # the instalments split what the user may read, computed as the user
     )
     lines_total = fields.Monetary("Planned", compute="_compute_lines_total")
     split_warning = fields.Char(compute="_compute_split_warning")
@@ -59,6 +61,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
 
     @api.depends("move_ids")
     def _compute_totals(self):
+        self._check_payment_reminder_access()
         for wizard in self:
             moves = wizard.move_ids
             wizard.partner_id = moves.commercial_partner_id[:1]

@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -20,6 +21,7 @@ class AccountPaymentReminderSend(models.TransientModel):
     channel, rendered by the scheduler's renderer: what is previewed goes."""
 
     _name = "account.payment.reminder.send"
+    _inherit = ["account.payment.reminder.wizard.access"]
     _description = "Send a Payment Reminder"
 
     move_ids = fields.Many2many(
@@ -42,16 +44,21 @@ class AccountPaymentReminderSend(models.TransientModel):
         help="Each customer gets its message on the level's channels, as the scheduler sends it: the first "
         "channel that reaches the customer, or all of them, as the level says. Untick to choose the channels.",
     )
-    use_email = fields.Boolean("E-mail", compute="_compute_channels", store=True, readonly=False)
-    use_whatsapp = fields.Boolean("WhatsApp", compute="_compute_channels", store=True, readonly=False)
-    use_sms = fields.Boolean("SMS", compute="_compute_channels", store=True, readonly=False)
+    # compute_sudo=False: the previews are computed as the user, so the wall on the invoices holds before anything
+    # is decided or rendered as superuser
+    use_email = fields.Boolean("E-mail", compute="_compute_channels", store=True, readonly=False, compute_sudo=False)
+    use_whatsapp = fields.Boolean(
+        "WhatsApp", compute="_compute_channels", store=True, readonly=False, compute_sudo=False
+    )
+    use_sms = fields.Boolean("SMS", compute="_compute_channels", store=True, readonly=False, compute_sudo=False)
     line_ids = fields.One2many(
         "account.payment.reminder.send.line",
         "wizard_id",
-        "Previews",
+        "Message Preview",
         compute="_compute_line_ids",
         store=True,
         readonly=False,
+        compute_sudo=False,
     )
     state = fields.Selection([("edit", "Edit"), ("confirm", "Confirm")], default="edit")
     outside_window_count = fields.Integer(compute="_compute_outside_window")
@@ -136,10 +143,11 @@ class AccountPaymentReminderSend(models.TransientModel):
         """Per customer: the group that would go (the scheduler's rule for a
         manual reminder) and the groups of its held invoices."""
         self.ensure_one()
+        self._check_payment_reminder_access()
         moves = self.move_ids._origin
         if not moves:
             return []
-        # sudo: decides as the scheduler does, over the invoices the user selected; nothing is written
+        # sudo: decides as the scheduler does, over the invoices the user may read (checked above); nothing is written
         Run = self.env["account.payment.reminder.run"].sudo()
         return Run._decide(moves.commercial_partner_id.ids, fields.Datetime.now(), move_ids=moves.ids, manual=True)
 
@@ -272,9 +280,59 @@ class AccountPaymentReminderSend(models.TransientModel):
                 rendered_html=preview.get("body_html") or False,
                 whatsapp_template=preview.get("template_name") if preview.get("whatsapp_template_id") else False,
                 whatsapp_params=self._describe_whatsapp_params(preview),
-                whatsapp_button=preview.get("whatsapp_button") or False,
+                # the button opens the site's address followed by this suffix: the link the customer gets
+                whatsapp_button=preview.get("whatsapp_button")
+                and f"{group.moves[:1].get_base_url()}/{preview['whatsapp_button']}",
             )
+        vals["recent_warning"] = self._describe_recent(group, channel, address, now) or False
         return vals
+
+    def _describe_recent(self, group, channel, address, now):
+        """What the accountant should know before sending again: the same
+        level went to this customer within the hour, or this channel just
+        failed for this address."""
+        # sudo: reads the history of a customer whose invoices the user may read; nothing is written
+        Message = self.env["account.payment.reminder.message"].sudo()
+        notes = []
+        recent = Message.search(
+            [
+                ("partner_id", "=", group.partner.id),
+                ("level_id", "=", group.level.id),
+                ("state", "in", ("queued", "sending", "sent", "delivered", "read")),
+                ("queued_at", ">=", now - timedelta(hours=1)),
+            ],
+            order="queued_at desc",
+            limit=1,
+        )
+        if recent:
+            notes.append(
+                _(
+                    "'%(level)s' went to this customer %(minutes)s minutes ago.",
+                    level=group.level.name,
+                    minutes=max(int((now - recent.queued_at).total_seconds() // 60), 0),
+                )
+            )
+        failed = address and Message.search(
+            [
+                ("partner_id", "=", group.partner.id),
+                ("channel", "=", channel),
+                ("recipient", "=", address),
+                ("state", "=", "failed"),
+                ("queued_at", ">=", now - timedelta(days=1)),
+            ],
+            order="queued_at desc",
+            limit=1,
+        )
+        if failed:
+            notes.append(
+                _(
+                    "The last %(channel)s message to %(address)s failed: %(reason)s",
+                    channel=dict(CHANNELS)[channel],
+                    address=address,
+                    reason=failed.failure_reason or failed.failure_code or "",
+                )
+            )
+        return " ".join(notes)
 
     @staticmethod
     def _describe_whatsapp_params(preview):
@@ -380,7 +438,9 @@ class AccountPaymentReminderSend(models.TransientModel):
 
 class AccountPaymentReminderSendLine(models.TransientModel):
     _name = "account.payment.reminder.send.line"
+    _inherit = ["account.payment.reminder.wizard.access"]
     _description = "Payment Reminder Preview"
+    _payment_reminder_checked_fields = ("move_ids", "partner_id", "recipient_partner_id")
 
     wizard_id = fields.Many2one("account.payment.reminder.send", required=True, ondelete="cascade")
     to_send = fields.Boolean("Send", default=True)
@@ -389,6 +449,12 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     move_ids = fields.Many2many("account.move", "account_payment_reminder_send_line_move_rel", string="Invoices")
     level_id = fields.Many2one("account.payment.reminder.level")
     level_warning = fields.Char()
+    recent_warning = fields.Char(
+        "Just Happened", help="The same level went to this customer within the hour, or this channel just failed."
+    )
+    attention = fields.Char(
+        "Why Not / Watch Out", compute="_compute_attention", help="Why the message is held or blocked, or a warning."
+    )
     channel = fields.Selection(CHANNELS, required=True)
     recipient = fields.Char()
     tz = fields.Char("Time Zone")
@@ -411,6 +477,14 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     whatsapp_params = fields.Text("Template Parameters")
     whatsapp_button = fields.Char("Button Link")
     encoding_info = fields.Char("Segments", compute="_compute_encoding_info")
+
+    @api.depends("blocked_reason", "hold_reason", "level_warning", "recent_warning", "outside_window")
+    def _compute_attention(self):
+        for line in self:
+            notes = [line.blocked_reason, line.hold_reason, line.level_warning, line.recent_warning]
+            if line.outside_window:
+                notes.append(_("Outside the customer's hours."))
+            line.attention = " ".join(note for note in notes if note) or False
 
     @api.depends("body", "channel")
     def _compute_encoding_info(self):
