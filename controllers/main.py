@@ -3,12 +3,13 @@
 Every request is authenticated by its signature before anything is read or
 written; a forged or unsigned request gets 403 and changes nothing. Handlers
 answer fast and are idempotent: providers retry and duplicate their calls.
+A body larger than WEBHOOK_MAX_BYTES is refused (413) before it is read.
 """
 
 import json
 import logging
 
-from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, LengthRequired, NotFound, RequestEntityTooLarge
 
 from odoo import http
 from odoo.http import request
@@ -33,6 +34,26 @@ TWILIO_STATES = {
 META_STATES = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
 SMS_TO_REMINDER_STATES = {"process": "sent", "pending": "sent", "sent": "delivered"}
 """Odoo's sms.sms states (what IAP_TO_SMS_STATE_SUCCESS gives) as reminder states."""
+WEBHOOK_MAX_BYTES = 1024 * 1024
+"""The largest webhook body read: Meta's, Twilio's and IAP's are a few kilobytes."""
+
+
+def _webhook_max_content_length(_controller):
+    """The routes' ``max_content_length``: Odoo asks for it before it reads
+    the body, so a body that announces more than WEBHOOK_MAX_BYTES is
+    refused here (413) without a byte of it read. A chunked body, which
+    announces no size, is refused too (411): the providers always send a
+    Content-Length, and a proxy in front of Odoo turns a chunked body into
+    a sized one; so no read is ever longer than the cap."""
+    httprequest = request.httprequest
+    length = httprequest.content_length
+    if length is None and "chunked" in httprequest.headers.get("Transfer-Encoding", "").lower():
+        _logger.warning("Payment reminder webhook %s: chunked body without a length refused", httprequest.path)
+        raise LengthRequired()
+    if length and length > WEBHOOK_MAX_BYTES:
+        _logger.warning("Payment reminder webhook %s: body of %s bytes refused", httprequest.path, length)
+        raise RequestEntityTooLarge()
+    return WEBHOOK_MAX_BYTES
 
 
 class PaymentReminderWebhook(http.Controller):
@@ -77,6 +98,7 @@ class PaymentReminderWebhook(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        max_content_length=_webhook_max_content_length,
     )
     def whatsapp_event(self, key, **_params):
         gateway = self._get_gateway(key, "whatsapp")
@@ -138,6 +160,7 @@ class PaymentReminderWebhook(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        max_content_length=_webhook_max_content_length,
     )
     def twilio_status(self, key, **_params):
         gateway, params = self._check_twilio(key)
@@ -166,6 +189,7 @@ class PaymentReminderWebhook(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        max_content_length=_webhook_max_content_length,
     )
     def twilio_inbound(self, key, **_params):
         gateway, params = self._check_twilio(key)
@@ -199,7 +223,7 @@ class PaymentReminderSmsController(SmsController):
     records: a fallback is left to the scheduler.
     """
 
-    @http.route()
+    @http.route(max_content_length=_webhook_max_content_length)
     def update_sms_status(self, message_statuses):
         result = super().update_sms_status(message_statuses)
         # sudo: delivery reports are public; Odoo's sms module authenticates them (uuids are unguessable)

@@ -6,6 +6,8 @@ lets them pay (Odoo's payment form and transactions), promise a date, ask for
 a payment plan, report an invoice as paid or disputed, and choose their
 channels. Every form carries Odoo's CSRF token; posts are rate-limited per
 link; bad input gets a sentence on the page (HTTP 400) and changes nothing.
+Every answer says ``Cache-Control: no-store`` and ``Referrer-Policy:
+no-referrer``: the pages carry personal data and the token is in the URL.
 """
 
 import logging
@@ -25,6 +27,10 @@ from ..models.account_payment_reminder_response import PROOF_MAX_BYTES
 _logger = logging.getLogger(__name__)
 
 DONE_KINDS = {"promise", "plan", "plan_pending", "paid", "dispute", "preferences", "payment", "new_link"}
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+AMOUNT_MAX = 1e15
+"""No amount typed on the page is larger: beyond it, rounding a float overflows."""
+PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
 
 
 class PaymentReminderPortal(PaymentPortal):
@@ -32,7 +38,9 @@ class PaymentReminderPortal(PaymentPortal):
 
     def _get_access(self, token):
         """``(link, state)`` for the token, in the customer's language and time
-        zone; 404 when no usable link has it."""
+        zone; 404 when no usable link has it. Whatever the answer, no cache
+        keeps it and no referrer carries the token."""
+        request.future_response.headers.update(PRIVATE_HEADERS)
         # sudo: the page is public; the unguessable token is the key, and everything read through the link is
         # scoped to its customer and company
         access, state = request.env["account.payment.reminder.access"].sudo()._find(token)
@@ -83,17 +91,29 @@ class PaymentReminderPortal(PaymentPortal):
         values = {"access": access, "res_company": access.company_id, "done": done, "error": error}
         return request.render("account_payment_reminder.portal_expired", values, status=status)
 
-    def _handle_post(self, token, done, action):
+    @staticmethod
+    def _get_rate_error(access):
+        return _(
+            "Too many requests from this link. Please try again in %(minutes)s minutes.",
+            minutes=access._get_post_wait_minutes(),
+        )
+
+    def _handle_post(self, token, done, action, unlimited=None):
         """Run a form's ``action(link)``: refused on an expired link or over
-        the rate limit; a UserError shows its sentence on the page (400) and
-        leaves nothing behind; success redirects to the page (no resubmit)."""
+        the rate limit (unless ``unlimited(link)``); a UserError shows its
+        sentence on the page (400) and leaves nothing behind; success
+        redirects to the page (no resubmit)."""
         access, state = self._get_access(token)
         if state != "valid":
             return self._render_expired(access)
-        if not access._check_post_rate():
+        if not access._check_post_rate() and not (unlimited and unlimited(access)):
             _logger.warning("Reminder page %s: too many posts", access.id)
-            error = _("Too many requests from this link. Please try again in an hour.")
-            return self._render_page(access, error=error, status=429)
+            return self._render_page(access, error=self._get_rate_error(access), status=429)
+        texts = [value for _name, values in request.httprequest.form.lists() for value in values]
+        texts += [upload.filename or "" for _name, uploads in request.httprequest.files.lists() for upload in uploads]
+        if any("\x00" in text for text in texts):
+            error = _("The form contains a character that cannot be stored. Please type your answer again.")
+            return self._render_page(access, error=error, status=400)
         try:
             with request.env.cr.savepoint():
                 result = action(access)
@@ -119,6 +139,22 @@ class PaymentReminderPortal(PaymentPortal):
         except ValueError:
             raise UserError(_("The amount is not a number.")) from None
         if amount != amount or amount in (float("inf"), float("-inf")):
+            raise UserError(_("The amount is not a number."))
+        if abs(amount) >= AMOUNT_MAX:
+            raise UserError(_("The amount is too large."))
+        return amount
+
+    @classmethod
+    def _parse_json_amount(cls, value):
+        """An amount sent by the payment form (a number, or a text)."""
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise UserError(_("The amount is not a number."))
+        try:
+            text = str(value)
+        except ValueError:  # an integer of thousands of digits
+            raise UserError(_("The amount is too large.")) from None
+        amount = cls._parse_amount(text)
+        if amount is None:
             raise UserError(_("The amount is not a number."))
         return amount
 
@@ -163,8 +199,18 @@ class PaymentReminderPortal(PaymentPortal):
         access, state = self._get_access(token)
         if state != "valid":
             return self._render_expired(access, status=200)
-        access.last_seen_at = fields.Datetime.now()
+        if not self._is_prefetch():
+            access._note_seen()
         return self._render_page(access, done=done)
+
+    @staticmethod
+    def _is_prefetch():
+        """A HEAD, or a browser's or mail scanner's prefetch: not the customer opening the page."""
+        httprequest = request.httprequest
+        if httprequest.method == "HEAD":
+            return True
+        purposes = " ".join(httprequest.headers.get(name, "") for name in PREFETCH_HEADERS).lower()
+        return "prefetch" in purposes or "preview" in purposes
 
     @http.route(
         "/reminder/<string:token>/promise", type="http", auth="public", methods=["POST"], website=True, multilang=False
@@ -222,13 +268,25 @@ class PaymentReminderPortal(PaymentPortal):
         multilang=False,
     )
     def reminder_preferences(self, token, preferred=None, **kwargs):
+        optouts = {channel: kwargs.get(f"optout_{channel}") == "on" for channel in ("email", "whatsapp", "sms")}
+
         def action(access):
-            optouts = {channel: kwargs.get(f"optout_{channel}") == "on" for channel in ("email", "whatsapp", "sms")}
             request.env["account.payment.reminder.response"].sudo()._portal_preferences(
                 access, optouts, preferred or False
             )
 
-        return self._handle_post(token, "preferences", action)
+        def only_quiets(access):
+            """Turning a channel off is never rate-limited: the post turns one
+            more channel off and nothing on (so a flood gets three at most)."""
+            customer = access.partner_id
+            current = {channel: customer[f"payment_reminder_optout_{channel}"] for channel in optouts}
+            return (
+                any(optouts[channel] and not current[channel] for channel in optouts)
+                and not any(current[channel] and not optouts[channel] for channel in optouts)
+                and (preferred or False) == customer.payment_reminder_preferred_channel
+            )
+
+        return self._handle_post(token, "preferences", action, unlimited=only_quiets)
 
     @http.route(
         "/reminder/<string:token>/unsubscribe",
@@ -257,12 +315,10 @@ class PaymentReminderPortal(PaymentPortal):
         """RFC 8058 one-click unsubscribe: the mail client posts
         ``List-Unsubscribe=One-Click`` without cookies (hence no CSRF token).
         It only ever turns e-mail reminders off, so an expired link still
-        does it."""
+        does it, and no rate limit stops it: it writes once, then nothing."""
         access, _state = self._get_access(token)
         if kwargs.get("List-Unsubscribe") != "One-Click":
             raise NotFound()
-        if not access._check_post_rate():
-            return request.make_response(_("Too many requests."), status=429)
         customer = access.partner_id
         if not customer.payment_reminder_optout_email:
             optouts = {channel: customer[f"payment_reminder_optout_{channel}"] for channel in ("whatsapp", "sms")} | {
@@ -285,7 +341,9 @@ class PaymentReminderPortal(PaymentPortal):
         if state == "valid":
             return request.redirect(f"/reminder/{token}")
         if not access._check_post_rate():
-            return self._render_expired(access, error=_("Too many requests. Please try again in an hour."), status=429)
+            return self._render_expired(access, error=self._get_rate_error(access), status=429)
+        if not access._may_send_new_link():
+            return self._render_expired(access, done="new_link_sent", status=200)
         try:
             with request.env.cr.savepoint():
                 access._send_new_link()
@@ -314,19 +372,12 @@ class PaymentReminderPortal(PaymentPortal):
             moves, amount, currency, label = access._get_payment(scope, record_id)
         except UserError as error:
             return self._render_page(access, error=error.args[0], status=400)
+        transaction = access._get_payment_in_progress(moves)
+        if transaction:
+            return self._render_page(access, error=access._get_payment_in_progress_message(transaction), status=409)
         partner, company = access.partner_id, access.company_id
         report = {}
-        # sudo: providers and payment methods are read for a public visitor, as Odoo's payment pages do
-        providers_sudo = (
-            request.env["payment.provider"]
-            .sudo()
-            ._get_compatible_providers(company.id, partner.id, amount, currency_id=currency.id, report=report)
-        )
-        payment_methods_sudo = (
-            request.env["payment.method"]
-            .sudo()
-            ._get_compatible_payment_methods(providers_sudo.ids, partner.id, currency_id=currency.id, report=report)
-        )
+        providers_sudo, payment_methods_sudo = self._get_payment_options(access, amount, currency, report=report)
         values = {
             "access": access,
             "res_company": company,
@@ -347,23 +398,68 @@ class PaymentReminderPortal(PaymentPortal):
         }
         return request.render("account_payment_reminder.portal_pay", values)
 
+    @staticmethod
+    def _get_payment_options(access, amount, currency, report=None):
+        """``(providers, payment methods)`` the pay page offers for this
+        amount: the link's company's, for its customer and currency."""
+        partner, company = access.partner_id, access.company_id
+        # sudo: providers and payment methods are read for a public visitor, as Odoo's payment pages do
+        providers_sudo = (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(company.id, partner.id, amount, currency_id=currency.id, report=report)
+        )
+        payment_methods_sudo = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(providers_sudo.ids, partner.id, currency_id=currency.id, report=report)
+        )
+        return providers_sudo, payment_methods_sudo
+
+    @staticmethod
+    def _check_payment_option(kwargs, providers_sudo, payment_methods_sudo):
+        """Only a provider and a payment method that the pay page offered, and
+        never a saved token: the page offers none."""
+        provider_id, method_id = kwargs.get("provider_id"), kwargs.get("payment_method_id")
+        provider_sudo = providers_sudo.filtered(lambda provider: provider.id == provider_id)
+        offered = (
+            type(provider_id) is int
+            and type(method_id) is int
+            and provider_sudo
+            and payment_methods_sudo.filtered(lambda pm: pm.id == method_id and provider_sudo in pm.provider_ids)
+            and kwargs.get("flow") in ("redirect", "direct")
+            and not kwargs.get("token_id")
+            and not kwargs.get("is_validation")
+        )
+        if not offered:
+            raise ValidationError(_("Choose one of the payment methods offered on the page (reload it if needed)."))
+
     @http.route("/reminder/<string:token>/transaction/<string:scope>/<int:record_id>", type="json", auth="public")
     def reminder_transaction(self, token, scope, record_id, amount=None, csrf_token=None, access_token=None, **kwargs):
         """Create the payment transaction of what ``reminder_pay`` showed:
-        the amount and the invoices are the server's, never the browser's."""
+        the amount and the invoices are the server's, never the browser's;
+        the provider and the method are among those the page offered; and
+        no second payment of the same invoices starts while one is under way."""
         access, state = self._get_access(token)
         if state != "valid":
             raise ValidationError(_("This link has expired."))
         if not request.validate_csrf(csrf_token):
             raise ValidationError(_("Your session has expired: reload the page."))
         if not access._check_post_rate():
-            raise ValidationError(_("Too many requests. Please try again in an hour."))
-        moves, amount_due, currency, _label = access._get_payment(scope, record_id)
-        if amount is None or currency.compare_amounts(float(amount), amount_due):
+            raise ValidationError(self._get_rate_error(access))
+        try:
+            amount = self._parse_json_amount(amount)
+            moves, amount_due, currency, _label = access._get_payment(scope, record_id)
+        except UserError as error:
+            raise ValidationError(error.args[0]) from None
+        if currency.compare_amounts(amount, amount_due):
             raise ValidationError(_("The amount due has changed: reload the page."))
         self._validate_transaction_kwargs(kwargs)
-        if kwargs.get("flow") == "token" or kwargs.get("is_validation"):
-            raise ValidationError(_("Choose a payment method."))
+        self._check_payment_option(kwargs, *self._get_payment_options(access, amount_due, currency))
+        try:
+            access._lock_payment(moves)
+        except UserError as error:
+            raise ValidationError(error.args[0]) from None
         partner = access.partner_id
         kwargs.update(
             tokenization_requested=False,

@@ -38,3 +38,4 @@ from . import account_payment_reminder_policy_portal
 from . import account_payment_reminder_plan_portal
 from . import account_payment_reminder_message_portal
 from . import account_payment_reminder_run_portal
+from . import ir_http

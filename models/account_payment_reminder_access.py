@@ -7,19 +7,35 @@ validity. A link is refused once its customer is archived or merged into
 another one (a merge moves ``partner_id``, not ``partner_key``).
 """
 
+import math
+import re
 import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools.locks import lock_and_touch
 from ..tools.statement import StatementLine, summarize
 from .account_move import OPEN_INVOICE_DOMAIN
 
 POST_LIMIT = 20
-POST_WINDOW = timedelta(hours=1)
+POST_WINDOW = timedelta(minutes=10)
 """At most POST_LIMIT form posts per link and POST_WINDOW: a customer answers
-a reminder in a few clicks; a script does not get to hammer the page."""
+a reminder in a few clicks; a script does not get to hammer the page, and a
+flood locks the real customer out for minutes at most (turning reminders off
+is never limited, see controllers/portal.py)."""
+SEEN_INTERVAL = timedelta(hours=1)
+"""``last_seen_at`` is written at most once per SEEN_INTERVAL: a page view is
+a read, not a write."""
+NEW_LINK_INTERVAL = timedelta(hours=6)
+"""At most one "send me a new link" e-mail per expired link and NEW_LINK_INTERVAL."""
+PAYMENT_DRAFT_HOLD = timedelta(minutes=30)
+"""A payment started on the page (a draft transaction: the customer is on the
+bank's page) blocks another payment of the same invoices for this long; after
+it, the payment is taken as abandoned."""
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+"""What ``secrets.token_urlsafe`` makes; anything else is no link (and never reaches the database)."""
 
 
 class AccountPaymentReminderAccess(models.Model):
@@ -40,6 +56,9 @@ class AccountPaymentReminderAccess(models.Model):
     last_seen_at = fields.Datetime("Last Opened", readonly=True)
     post_count = fields.Integer(readonly=True, help="Form posts in the current rate-limit window.")
     post_window_start = fields.Datetime(readonly=True)
+    new_link_sent_at = fields.Datetime(
+        "New Link Sent", readonly=True, help="When the customer last asked for a new link through this expired one."
+    )
 
     _sql_constraints = [("token_unique", "UNIQUE(token)", "A link token is unique.")]
 
@@ -104,7 +123,7 @@ class AccountPaymentReminderAccess(models.Model):
         """``(link, state)`` for a token from a URL: state is 'valid' or
         'expired'; ``(empty, None)`` when no link has this token, or its
         customer was archived or merged."""
-        if not token or len(token) > 100:
+        if not token or not TOKEN_RE.fullmatch(token):
             return self.browse(), None
         access = self.search([("token", "=", token)], limit=1)
         if not access or not access._is_customer_usable():
@@ -127,6 +146,19 @@ class AccountPaymentReminderAccess(models.Model):
             return False
         self.post_count += 1
         return True
+
+    def _get_post_wait_minutes(self):
+        """Minutes until the link takes posts again (its window ends)."""
+        self.ensure_one()
+        left = (self.post_window_start or fields.Datetime.now()) + POST_WINDOW - fields.Datetime.now()
+        return max(1, math.ceil(left.total_seconds() / 60))
+
+    def _note_seen(self):
+        """Remember the customer opened the page: at most once per SEEN_INTERVAL."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if not self.last_seen_at or now - self.last_seen_at >= SEEN_INTERVAL:
+            self.last_seen_at = now
 
     # === WHAT THE PAGE SHOWS === #
 
@@ -260,6 +292,57 @@ class AccountPaymentReminderAccess(models.Model):
                         return moves, amount, plan.currency_id, label
         raise UserError(_("There is nothing left to pay here: it may have been paid already."))
 
+    def _get_payment_in_progress(self, moves):
+        """The latest transaction paying any of ``moves`` that is not settled
+        yet: pending or authorised at the provider, done but not booked yet,
+        or started on the page less than PAYMENT_DRAFT_HOLD ago."""
+        return self.env["payment.transaction"].search(
+            [
+                ("invoice_ids", "in", moves.ids),
+                "|",
+                "|",
+                ("state", "in", ("pending", "authorized")),
+                "&",
+                ("state", "=", "done"),
+                ("is_post_processed", "=", False),
+                "&",
+                ("state", "=", "draft"),
+                ("create_date", ">", fields.Datetime.now() - PAYMENT_DRAFT_HOLD),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
+    def _get_payment_in_progress_message(self, transaction):
+        if transaction.state == "draft":
+            left = min(transaction.create_date + PAYMENT_DRAFT_HOLD - fields.Datetime.now(), PAYMENT_DRAFT_HOLD)
+            return _(
+                "A payment of %(amount)s for these invoices was started a moment ago (%(reference)s). "
+                "If you did not finish it, you can pay again in %(minutes)s minutes.",
+                amount=transaction.currency_id.format(transaction.amount),
+                reference=transaction.reference,
+                minutes=max(1, math.ceil(left.total_seconds() / 60)),
+            )
+        return _(
+            "A payment of %(amount)s for these invoices is already on its way (%(reference)s): "
+            "there is nothing more to pay until it is confirmed.",
+            amount=transaction.currency_id.format(transaction.amount),
+            reference=transaction.reference,
+        )
+
+    def _lock_payment(self, moves):
+        """Take ``moves`` for one online payment, or raise UserError with a
+        sentence when a payment of any of them is under way.
+
+        The invoices' rows are locked and touched (tools/locks.py): a
+        concurrent request paying any of them waits for this one to end, then
+        fails to serialise and is retried by Odoo with a fresh snapshot, in
+        which it finds this request's transaction."""
+        lock_and_touch(self.env.cr, "account_move", moves.ids)
+        transaction = self._get_payment_in_progress(moves)
+        if transaction:
+            raise UserError(self._get_payment_in_progress_message(transaction))
+
     # === MESSAGES === #
 
     def _get_last_message(self):
@@ -292,10 +375,18 @@ class AccountPaymentReminderAccess(models.Model):
         )
         return last.recipient or self.partner_id.email_normalized
 
+    def _may_send_new_link(self):
+        """False when this link sent a new one less than NEW_LINK_INTERVAL ago."""
+        self.ensure_one()
+        return not self.new_link_sent_at or fields.Datetime.now() - self.new_link_sent_at >= NEW_LINK_INTERVAL
+
     def _send_new_link(self):
         """Send the customer a fresh link by e-mail (the old one expired).
-        Returns the new link; raises UserError when there is no address."""
+        Returns the new link; raises UserError when there is no address.
+        Writing ``new_link_sent_at`` first serialises two requests at once:
+        the second one is retried and finds the first one's time."""
         self.ensure_one()
+        self.new_link_sent_at = fields.Datetime.now()
         email = self._get_customer_email()
         if not email:
             raise UserError(_("We have no e-mail address for you. Please contact us to get a new link."))

@@ -2,15 +2,20 @@
 what is refused, and what each action leaves for the accountant."""
 
 import ast
+import json
 import re
+import threading
+import time
 from datetime import timedelta
 
+import psycopg2
 import requests
 
-from odoo import Command, fields
+from odoo import Command, fields, sql_db
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
+from ..tools.locks import lock_and_touch
 from .common import PaymentReminderCommon
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -18,8 +23,8 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class ReminderPageCommon(PaymentReminderCommon, HttpCase):
-    """A customer with an overdue invoice, a link to their page, and Odoo's demo
-    payment provider in the company."""
+    """A customer with an overdue invoice, a link to their page, and a payment
+    provider in the company."""
 
     @classmethod
     def setUpClass(cls):
@@ -49,23 +54,44 @@ class ReminderPageCommon(PaymentReminderCommon, HttpCase):
         cls.invoice = cls.create_invoice(due=cls.today - timedelta(days=20), amount=900.0)
         cls.Access = cls.env["account.payment.reminder.access"].sudo()  # links are made by code only
         cls.access = cls.Access._ensure({(cls.customer, cls.company)})
-        cls.provider = cls._prepare_demo_provider(cls.company)
+        cls.provider = cls._prepare_payment_provider(cls.company)
 
     @classmethod
-    def _prepare_demo_provider(cls, company):
-        """Odoo's demo provider, in ``company`` (payment_demo installs it in the main company)."""
+    def _prepare_payment_provider(cls, company):
+        """A payment provider in ``company`` that needs no provider addon, built
+        as Odoo's payment tests build theirs (``payment.tests.common``): code
+        'none', the generic payment method, and a redirect form standing for the
+        bank's page, which sends the customer to Odoo's payment status page.
+        The bank's confirmation is what a test does with ``_set_done()``;
+        payments are booked in the company's bank journal."""
         env = cls.env(su=True)  # payment providers are the administrator's
-        method = env.ref("payment_demo.payment_method_demo")
-        method.active = True
-        provider = env["payment.provider"].search([("code", "=", "demo"), ("company_id", "=", company.id)])
-        if not provider:
-            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
-        provider.write(
+        method = env.ref("payment.payment_method_unknown")
+        form = env["ir.ui.view"].create(
+            {"name": "Test bank's page", "type": "qweb", "arch": '<form action="/payment/status" method="get"/>'}
+        )
+        journal = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], order="sequence, id", limit=1
+        )
+        provider = env["payment.provider"].create(
             {
+                "name": f"Test bank ({company.name})",
+                "code": "none",
                 "state": "test",
                 "is_published": True,
+                "company_id": company.id,
                 "payment_method_ids": [Command.set(method.ids)],
-                "journal_id": cls.company_data["default_journal_bank"].id,
+                "redirect_form_view_id": form.id,
+                "journal_id": journal.id,
+            }
+        )
+        method.active = True  # once a provider supports it, as payment.tests.common does
+        # where the bank's payments are booked: a manual receipt line of the journal, as the provider's own
+        env["account.payment.method.line"].create(
+            {
+                "name": provider.name,
+                "payment_method_id": env.ref("account.account_payment_method_manual_in").id,
+                "journal_id": journal.id,
+                "payment_provider_id": provider.id,
             }
         )
         return provider
@@ -88,6 +114,76 @@ class ReminderPageCommon(PaymentReminderCommon, HttpCase):
         return self.env["account.payment.reminder.response"].search(
             [("partner_id", "=", self.customer.id)] + [(key, "=", value) for key, value in domain.items()]
         )
+
+    # === PAYING === #
+
+    def _transaction_params(self, scope, record_id, amount, access=None, **params):
+        """What the payment form posts to the transaction route: the page's
+        CSRF token, the provider and method it offers; ``params`` override."""
+        access = access or self.access
+        page = self.page(access, path=f"/pay/{scope}/{record_id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(f'data-provider-id="{self.provider.id}"', page.text)
+        values = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+            "token_id": None,
+            "amount": amount,
+            "flow": "redirect",
+            "tokenization_requested": False,
+            "landing_route": "/somewhere/else",
+            "is_validation": False,
+            "access_token": "ignored",
+            "csrf_token": re.search(r'csrf_token: "([^"]+)"', page.text).group(1),
+        }
+        return values | params
+
+    def rpc(self, route, params, session=None):
+        """A JSON-RPC call; returns the decoded answer (``result`` or ``error``)."""
+        body = {"id": 0, "jsonrpc": "2.0", "method": "call", "params": params}
+        response = (session or self.opener).post(
+            f"{self.base_url()}{route}", data=json.dumps(body), headers={"Content-Type": "application/json"}, timeout=30
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.json()
+
+    def refused(self, answer, words):
+        """The JSON-RPC answer is a refusal with a sentence (a ValidationError, never a crash)."""
+        self.assertNotIn("result", answer)
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.ValidationError")
+        self.assertIn(words, answer["error"]["data"]["message"])
+
+    def _transaction(self, scope, record_id, amount, access=None, **params):
+        """Post the payment form's transaction request as the browser does (the
+        page's CSRF token, the provider and method it offers); returns the
+        processing values. ``params`` override what the browser sends."""
+        access = access or self.access
+        page = self.page(access, path=f"/pay/{scope}/{record_id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(f'data-provider-id="{self.provider.id}"', page.text)
+        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
+        values = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+            "token_id": None,
+            "amount": amount,
+            "flow": "redirect",
+            "tokenization_requested": False,
+            "landing_route": "/somewhere/else",
+            "is_validation": False,
+            "access_token": "ignored",
+            "csrf_token": csrf,
+        }
+        return self.make_jsonrpc_request(f"/reminder/{access.token}/transaction/{scope}/{record_id}", values | params)
+
+    def _pay(self, scope, record_id, amount):
+        """Pay through the page as the payment form does: the transaction route,
+        the bank's confirmation, then Odoo's status poll."""
+        values = self._transaction(scope, record_id, amount)
+        self.env["payment.transaction"].search([("reference", "=", values["reference"])])._set_done()
+        status = self.make_jsonrpc_request("/payment/status/poll", {})
+        self.env.invalidate_all()
+        return values, status
 
 
 @tagged("post_install", "-at_install")
@@ -209,9 +305,9 @@ class TestReminderPage(ReminderPageCommon):
     def test_posts_are_rate_limited_per_link(self):
         for _index in range(20):
             self.assertEqual(self.post("/preferences", {}).status_code, 303)
-        response = self.post("/preferences", {"optout_sms": "on"})
+        response = self.post("/preferences", {"preferred": "sms"})
         self.assertEqual(response.status_code, 429)
-        self.assertFalse(self.customer.payment_reminder_optout_sms)
+        self.assertFalse(self.customer.payment_reminder_preferred_channel)
         other = self.env["res.partner"].create({"name": "Other", "email": "o@example.com"})
         self.create_invoice(partner=other, due=self.today - timedelta(days=3))
         other_access = self.Access._ensure({(other, self.company)})
@@ -452,37 +548,7 @@ class TestReminderPage(ReminderPageCommon):
 
     # === PAYING === #
 
-    def _pay(self, scope, record_id, amount):
-        """Pay through the page as the payment form does: the transaction route,
-        the demo provider's simulated success, then Odoo's status poll."""
-        page = self.page(path=f"/pay/{scope}/{record_id}")
-        self.assertEqual(page.status_code, 200)
-        self.assertIn('data-payment-method-code="demo"', page.text)
-        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
-        values = self.make_jsonrpc_request(
-            f"/reminder/{self.access.token}/transaction/{scope}/{record_id}",
-            {
-                "provider_id": self.provider.id,
-                "payment_method_id": self.env.ref("payment_demo.payment_method_demo").id,
-                "token_id": None,
-                "amount": amount,
-                "flow": "direct",
-                "tokenization_requested": False,
-                "landing_route": "/somewhere/else",
-                "is_validation": False,
-                "access_token": "ignored",
-                "csrf_token": csrf,
-            },
-        )
-        self.make_jsonrpc_request(
-            "/payment/demo/simulate_payment",
-            {"reference": values["reference"], "payment_details": "4242", "simulated_state": "done"},
-        )
-        status = self.make_jsonrpc_request("/payment/status/poll", {})
-        self.env.invalidate_all()
-        return values, status
-
-    def test_pay_an_invoice_with_the_demo_provider_stops_reminders(self):
+    def test_pay_an_invoice_stops_reminders(self):
         values, status = self._pay("invoice", self.invoice.id, 900.0)
         self.assertEqual(status["state"], "done")
         self.assertEqual(status["landing_route"], f"/reminder/{self.access.token}?done=payment", "never the browser's")
@@ -506,3 +572,311 @@ class TestReminderPage(ReminderPageCommon):
         self.assertFalse(self.env["payment.transaction"].search([("invoice_ids", "in", self.invoice.ids)]))
         other = self.create_invoice(partner=self.env["res.partner"].create({"name": "B"}), amount=50.0)
         self.assertEqual(self.page(path=f"/pay/invoice/{other.id}").status_code, 400)
+
+
+@tagged("post_install", "-at_install")
+class TestReminderPageWalls(ReminderPageCommon):
+    """What a hostile visitor, another company and a flaky network try on the page."""
+
+    def transactions(self, moves=None):
+        return self.env["payment.transaction"].search([("invoice_ids", "in", (moves or self.invoice).ids)])
+
+    def transaction_route(self, scope="invoice", record_id=None):
+        return f"/reminder/{self.access.token}/transaction/{scope}/{record_id or self.invoice.id}"
+
+    # === PAYMENTS === #
+
+    def test_only_the_providers_the_page_offered_are_accepted(self):
+        company_b = self.setup_other_company(name="Company B")["company"]
+        provider_b = self._prepare_payment_provider(company_b)
+        card = self.env.ref("payment.payment_method_card")
+        token = self.env["payment.token"].create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+                "partner_id": self.customer.id,
+                "payment_details": "4242",
+                "provider_ref": "ref",
+            }
+        )
+        unpublished = self._prepare_payment_provider(self.company)
+        unpublished.is_published = False
+        for params in (
+            {"provider_id": provider_b.id},  # another company's provider
+            {"provider_id": unpublished.id},  # a provider the page does not offer
+            {"payment_method_id": card.id},  # a method the provider does not offer
+            {"provider_id": str(self.provider.id)},
+            {"provider_id": None},
+            {"flow": "token", "token_id": token.id},
+            {"token_id": token.id},
+            {"is_validation": True},
+        ):
+            with self.subTest(params=params):
+                answer = self.rpc(
+                    self.transaction_route(), self._transaction_params("invoice", self.invoice.id, 900.0, **params)
+                )
+                self.refused(answer, "Choose one of the payment methods offered on the page")
+        self.assertFalse(self.transactions(), "nothing created")
+        self.assertFalse(self.env["payment.transaction"].search([("provider_id", "=", provider_b.id)]))
+        # the provider the page offered is accepted, in the link's company
+        values = self._transaction("invoice", self.invoice.id, 900.0)
+        self.assertEqual((self.transactions().company_id, values["provider_id"]), (self.company, self.provider.id))
+
+    def test_a_second_payment_of_the_same_invoice_is_refused(self):
+        invoice = self.create_invoice(due=self.today - timedelta(days=5), amount=777.0)
+        self._transaction("invoice", invoice.id, 777.0)
+        first = self.transactions(invoice)
+        self.assertEqual(first.state, "draft", "the customer is on the bank's page")
+        page = self.page(path=f"/pay/invoice/{invoice.id}")
+        self.assertEqual(page.status_code, 409)
+        self.assertIn("was started a moment ago", page.text, "the pay page says it before the form")
+        params = self._transaction_params("invoice", self.invoice.id, 900.0)  # a page still open in another tab
+        answer = self.rpc(self.transaction_route(), params)
+        self.assertIn("result", answer, "another invoice is not concerned")
+        params["amount"] = 1677.0
+        answer = self.rpc(self.transaction_route("overdue", invoice.currency_id.id), params)
+        self.refused(answer, "was started a moment ago")
+        for state in ("pending", "authorized", "done"):
+            with self.subTest(state=state):
+                # as the provider's notification sets it (SQL: the test bank does not offer manual capture)
+                self.env.cr.execute("UPDATE payment_transaction SET state = %s WHERE id = %s", [state, first.id])
+                first.invalidate_recordset(["state"])
+                params = dict(params, amount=777.0)
+                answer = self.rpc(self.transaction_route(record_id=invoice.id), params)
+                self.refused(
+                    answer, f"A payment of $\xa0777.00 for these invoices is already on its way ({first.reference})"
+                )
+        self.assertEqual(self.transactions(invoice), first, "no second transaction")
+        # once booked, the invoice is paid: nothing left to pay
+        first._post_process()
+        self.refused(self.rpc(self.transaction_route(record_id=invoice.id), params), "nothing left to pay")
+        self.assertEqual(self.transactions(invoice), first)
+
+    def test_an_abandoned_payment_blocks_for_half_an_hour(self):
+        self._transaction("invoice", self.invoice.id, 900.0)
+        first = self.transactions()
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = create_date - interval '31 minutes' WHERE id = %s",
+            [first.id],
+        )
+        first.invalidate_recordset(["create_date"])
+        self._transaction("invoice", self.invoice.id, 900.0)
+        self.assertEqual(len(self.transactions()), 2, "the draft left on the bank's page no longer blocks")
+
+    def test_two_payments_at_once_charge_once(self):
+        invoice = self.create_invoice(due=self.today - timedelta(days=5), amount=777.0)
+        params = self._transaction_params("invoice", invoice.id, 777.0)
+        # everything the threads need is read here: they only speak HTTP, never touch the test's cursor
+        url = f"{self.base_url()}{self.transaction_route(record_id=invoice.id)}"
+        body = json.dumps({"id": 0, "jsonrpc": "2.0", "method": "call", "params": params})
+        answers = [None, None]
+        start = threading.Barrier(2)
+
+        def pay(index):
+            start.wait(timeout=10)
+            response = self.opener.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+            answers[index] = response.json()
+
+        threads = [threading.Thread(target=pay, args=(index,)) for index in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        self.env.invalidate_all()
+        self.assertEqual(sorted("result" in answer for answer in answers), [False, True], answers)
+        self.refused(next(answer for answer in answers if "error" in answer), "was started a moment ago")
+        self.assertEqual(len(self.transactions(invoice)), 1)
+        self.assertEqual(self.transactions(invoice).amount, 777.0)
+
+    def test_a_payment_locks_and_touches_its_invoices(self):
+        """The lock that makes two requests at once serialise: the invoices'
+        rows are updated by the request, so a concurrent one paying any of
+        them waits, then fails to serialise and is retried by Odoo."""
+        self.env.cr.execute("SELECT xmin::text FROM account_move WHERE id = %s", [self.invoice.id])
+        (before,) = self.env.cr.fetchone()
+        self.access._lock_payment(self.invoice)
+        self.env.cr.execute("SELECT xmin::text FROM account_move WHERE id = %s", [self.invoice.id])
+        self.assertNotEqual(self.env.cr.fetchone()[0], before, "a new row version: a concurrent locker must retry")
+
+    def test_the_lock_serialises_two_transactions_at_once(self):
+        """The lock of ``_lock_payment``, with two real database connections
+        (Odoo's test server shares one, so the HTTP test above cannot show
+        it): two "requests" pay one row at once, each from its own snapshot;
+        the second one waits, fails to serialise, is retried as Odoo retries
+        a request, and then finds the first one's payment."""
+        database = sql_db.db_connect(self.env.cr.dbname)
+
+        def execute(query):
+            with database.cursor() as cr:  # committed: the other connections see it
+                cr.execute(query)
+
+        execute("CREATE TABLE apr_lock_test (id int PRIMARY KEY, write_date timestamp)")
+        self.addCleanup(execute, "DROP TABLE IF EXISTS apr_lock_test, apr_lock_test_payment")
+        execute("INSERT INTO apr_lock_test VALUES (1, now()); CREATE TABLE apr_lock_test_payment (row_id int)")
+        outcomes = []
+        both_read = threading.Barrier(2)
+
+        def request(name):
+            for attempt in range(5):
+                with database.cursor() as cr:
+                    try:
+                        cr.execute("SELECT count(*) FROM apr_lock_test_payment")  # the request's snapshot
+                        if attempt == 0:
+                            both_read.wait(timeout=10)
+                        lock_and_touch(cr, "apr_lock_test", [1])
+                        cr.execute("SELECT count(*) FROM apr_lock_test_payment WHERE row_id = 1")
+                        if cr.fetchone()[0]:
+                            outcomes.append((name, attempt, "refused"))
+                            return
+                        cr.execute("INSERT INTO apr_lock_test_payment VALUES (1)")
+                        time.sleep(0.2)  # the rest of the request; leaving the block commits
+                        outcomes.append((name, attempt, "paid"))
+                        return
+                    except psycopg2.errors.SerializationFailure:
+                        cr.rollback()
+                        outcomes.append((name, attempt, "serialisation failure"))
+
+        threads = [threading.Thread(target=request, args=(name,)) for name in ("first", "second")]
+        with self.assertLogs("odoo.sql_db", "ERROR") as logs:  # Odoo logs the failed query; its retry is the cure
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        self.assertEqual(len(logs.records), 1, logs.output)
+        self.assertIn("could not serialize access due to concurrent update", logs.output[0])
+        with database.cursor() as cr:
+            cr.execute("SELECT count(*) FROM apr_lock_test_payment")
+            self.assertEqual(cr.fetchone()[0], 1, outcomes)
+        self.assertEqual(
+            sorted(outcome for _name, _attempt, outcome in outcomes),
+            ["paid", "refused", "serialisation failure"],
+            outcomes,
+        )
+
+    # === BAD INPUT === #
+
+    def test_bad_input_gets_a_sentence_never_a_crash(self):
+        self.assertEqual(self.url_open("/reminder/%00").status_code, 404)
+        self.assertEqual(self.url_open("/reminder/%00/pay/invoice/1").status_code, 404)
+        self.assertEqual(self.url_open(f"/reminder/{self.access.token}%00").status_code, 404)
+        self.assertEqual(self.page(path="/pay/invoice/99999999999999999999").status_code, 400)
+        for amount, words in (
+            ("abc", "not a number"),
+            ("1e308", "too large"),
+            (1e308, "too large"),
+            ([900], "not a number"),
+            (None, "not a number"),
+            (True, "not a number"),
+        ):
+            with self.subTest(amount=amount):
+                answer = self.rpc(
+                    self.transaction_route(), self._transaction_params("invoice", self.invoice.id, amount)
+                )
+                self.refused(answer, words)
+        self.assertFalse(self.transactions())
+        date = str(self.today + timedelta(days=3))
+        for amount, words in (("1e308", "too large"), ("-1e308", "too large"), ("1e400", "not a number")):
+            with self.subTest(amount=amount):
+                response = self.post("/promise", {"date": date, "amount": amount})
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(words, response.text)
+        response = self.post("/report", {"kind": "dispute", "invoice_ids": self.invoice.id, "note": "wrong\x00"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("cannot be stored", response.text)
+        response = self.post("/plan", {"count": "9" * 5000, "frequency": "monthly"})
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.env["account.payment.reminder.promise"].search([("partner_id", "=", self.customer.id)]))
+        self.assertFalse(self.responses())
+
+    # === THE CUSTOMER'S SIDE === #
+
+    def assertPrivate(self, response):
+        self.assertEqual(response.headers.get("Cache-Control"), "no-store", response.url)
+        self.assertEqual(response.headers.get("Referrer-Policy"), "no-referrer", response.url)
+
+    def test_pages_are_never_cached_nor_referred(self):
+        self.assertPrivate(self.page())
+        self.assertPrivate(self.page(path=f"/pay/invoice/{self.invoice.id}"))
+        self.assertPrivate(self.post("/promise", {"date": str(self.today + timedelta(days=3))}))
+        self.assertPrivate(self.post("/promise", {"date": "never"}))
+        self.assertPrivate(self.page(path="/unsubscribe", allow_redirects=False))
+        response = self.opener.post(
+            f"{self.base_url()}/reminder/{self.access.token}/transaction/invoice/{self.invoice.id}",
+            json={
+                "id": 0,
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": self._transaction_params("invoice", self.invoice.id, 900.0),
+            },
+            timeout=30,
+        )
+        self.assertIn("result", response.json())
+        self.assertPrivate(response)
+        self.access.expires_at = fields.Datetime.now() - timedelta(minutes=1)
+        self.assertPrivate(self.page())
+        self.assertPrivate(self.page(path="/unsubscribe", data={"List-Unsubscribe": "One-Click"}))
+
+    def test_a_new_link_is_mailed_once_in_six_hours(self):
+        self.access.expires_at = fields.Datetime.now() - timedelta(minutes=1)
+        mails = self.env["mail.mail"].search_count
+        domain = [("model", "=", "account.payment.reminder.access")]
+        before = mails(domain)
+        self.assertIn("A new link is on its way", self.post("/renew").text)
+        for _index in range(5):
+            response = self.post("/renew")
+            self.assertEqual(response.status_code, 200)
+            self.assertIn("We sent you a new link a short while ago", response.text)
+        self.assertEqual(mails(domain) - before, 1, "one e-mail")
+        self.assertEqual(self.Access.search_count([("partner_id", "=", self.customer.id)]), 2, "one new link")
+        self.access.new_link_sent_at = fields.Datetime.now() - timedelta(hours=6, minutes=1)
+        self.assertIn("A new link is on its way", self.post("/renew").text)
+        self.assertEqual(mails(domain) - before, 2, "six hours later, another one")
+
+    def test_a_flood_never_stops_unsubscribing_and_ends_in_minutes(self):
+        for _index in range(20):
+            self.assertEqual(self.post("/preferences", {}).status_code, 303)
+        dispute = {"kind": "dispute", "invoice_ids": self.invoice.id, "note": "Wrong quantity"}
+        response = self.post("/report", dispute)
+        self.assertEqual(response.status_code, 429)
+        self.assertIn("Please try again in 10 minutes", response.text)
+        # turning a channel off always works: the page's preferences, and the mail client's one-click unsubscribe
+        self.assertEqual(self.post("/preferences", {"optout_sms": "on"}).status_code, 303)
+        self.assertTrue(self.customer.payment_reminder_optout_sms)
+        self.assertEqual(self.post("/preferences", {"optout_sms": "on"}).status_code, 429, "nothing more to turn off")
+        self.assertEqual(self.post("/preferences", {}).status_code, 429, "turning back on waits")
+        self.assertTrue(self.customer.payment_reminder_optout_sms)
+        response = requests.post(
+            f"{self.base_url()}/reminder/{self.access.token}/unsubscribe",
+            data={"List-Unsubscribe": "One-Click"},
+            timeout=10,
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        self.assertTrue(self.customer.payment_reminder_optout_email)
+        # ten minutes later, the customer's dispute goes through
+        self.access.post_window_start = fields.Datetime.now() - timedelta(minutes=10, seconds=1)
+        self.assertEqual(self.post("/report", dispute).status_code, 303)
+        self.assertTrue(self.responses(kind="dispute"))
+
+    def test_a_page_view_writes_at_most_once_an_hour(self):
+        self.assertFalse(self.access.last_seen_at)
+        for headers in ({"Purpose": "prefetch"}, {"Sec-Purpose": "prefetch;prerender"}, {"X-Moz": "prefetch"}):
+            with self.subTest(headers=headers):
+                self.assertEqual(self.page(headers=headers).status_code, 200)
+                self.env.invalidate_all()
+                self.assertFalse(self.access.last_seen_at, "a prefetch is not the customer")
+        response = self.opener.head(f"{self.base_url()}/reminder/{self.access.token}", timeout=10)
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        self.assertFalse(self.access.last_seen_at, "nor a HEAD")
+        self.page()
+        self.env.invalidate_all()
+        seen = self.access.last_seen_at
+        self.assertTrue(seen)
+        self.page()
+        self.env.invalidate_all()
+        self.assertEqual(self.access.last_seen_at, seen, "the second view writes nothing")
+        self.access.last_seen_at = seen - timedelta(minutes=61)
+        self.page()
+        self.env.invalidate_all()
+        self.assertGreaterEqual(self.access.last_seen_at, seen, "an hour later, it does")

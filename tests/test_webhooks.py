@@ -1,6 +1,8 @@
 import hashlib
 import hmac
+import http.client
 import json
+import time
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -136,6 +138,48 @@ class TestWebhooks(ChannelCommon, HttpCase):
         self.assertEqual(self.post_meta(None, raw=b"{not json").status_code, 400)
         self.assertEqual(self.post_meta({"entry": "nope"}).status_code, 400)
         self.assertEqual(message.state, "sent")
+
+    def raw_post(self, path, headers):
+        """A POST of headers only: they announce a body that never comes, so
+        an answer proves the server did not wait to read it."""
+        url = urlsplit(self.base_url())
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=20)
+        try:
+            connection.putrequest("POST", path)
+            for name, value in headers.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            response = connection.getresponse()
+            return f"{response.status} {response.read().decode()}"
+        finally:
+            connection.close()
+
+    def test_large_bodies_are_refused_before_they_are_read(self):
+        _invoice, message = self.whatsapp_message()
+        delivered = {"id": message.provider_message_id, "status": "delivered", "timestamp": "1775552460"}
+        payload = self.meta_statuses(delivered) | {"padding": "x" * (1024 * 1024)}
+        with self.assertLogs("odoo.addons.account_payment_reminder.controllers.main", "WARNING") as logs:
+            self.assertEqual(self.post_meta(payload).status_code, 413, "signed, but over a MiB")
+            self.assertEqual(message.state, "sent", "nothing applied")
+            for path, content_type, refused in (
+                (self.wa_url, "application/json", "413"),
+                (f"{self.twilio_url}/status", "application/x-www-form-urlencoded", "413"),
+                (f"{self.twilio_url}/inbound", "application/x-www-form-urlencoded", "413"),
+                ("/sms/status", "application/json", "RequestEntityTooLarge"),  # JSON-RPC: the error is in the body
+            ):
+                with self.subTest(path=path):
+                    started = time.monotonic()
+                    answer = self.raw_post(path, {"Content-Type": content_type, "Content-Length": str(27 << 20)})
+                    self.assertIn(refused, answer)
+                    self.assertLess(time.monotonic() - started, 10, "answered without waiting for the body")
+                    answer = self.raw_post(path, {"Content-Type": content_type, "Transfer-Encoding": "chunked"})
+                    self.assertIn(
+                        refused.replace("413", "411").replace("RequestEntityTooLarge", "LengthRequired"), answer
+                    )
+        self.assertEqual(len(logs.records), 9)
+        # a provider's ordinary body is still taken
+        self.assertEqual(self.post_meta(self.meta_statuses(delivered)).status_code, 200)
+        self.assertEqual(message.state, "delivered")
 
     def test_meta_malformed_items_are_skipped_and_the_valid_ones_applied(self):
         """A correctly signed payload of an unexpected shape: what is malformed

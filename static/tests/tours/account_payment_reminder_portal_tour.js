@@ -88,14 +88,9 @@ registry.category("web_tour.tours").add("account_payment_reminder_page_plan", {
             trigger: "#apr_pay_amount:contains('300.00')",
         },
         {
-            content: "Choose the demo provider",
-            trigger: "input[name=o_payment_radio][data-payment-method-code=demo]",
+            content: "Choose the payment method",
+            trigger: "input[name=o_payment_radio][data-payment-method-code=unknown]",
             run: "click",
-        },
-        {
-            content: "Fill in test card details",
-            trigger: "#customer_input:not(:disabled)",
-            run: "edit 4242424242424242",
         },
         {
             content: "Pay",
@@ -103,9 +98,19 @@ registry.category("web_tour.tours").add("account_payment_reminder_page_plan", {
             run: "click",
         },
         {
+            content: "The bank's page sends the customer to Odoo's payment status page",
+            trigger: "div[name=o_payment_status]",
+            timeout: 20000,
+        },
+    ],
+});
+
+// Once the bank has confirmed the payment: the customer is back on the page.
+registry.category("web_tour.tours").add("account_payment_reminder_page_after_payment", {
+    steps: () => [
+        {
             content: "Back on the page after the payment",
             trigger: "#apr_done:contains('Thank you for your payment')",
-            timeout: 20000,
         },
         {
             content: "The first instalment is paid",
