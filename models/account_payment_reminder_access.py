@@ -204,6 +204,7 @@ class AccountPaymentReminderAccess(models.Model):
         today = fields.Date.context_today(self)
         invoices = self._get_open_invoices()
         open_amounts = invoices._get_payment_reminder_open_amount()
+        disputes = self._get_open_disputes(invoices)
         rows, lines = [], []
         for move in invoices:
             amount = open_amounts[move.id]
@@ -211,7 +212,10 @@ class AccountPaymentReminderAccess(models.Model):
                 continue
             due = move._get_payment_reminder_due_date()
             share = amount / move.amount_residual if move.amount_residual else 1.0
-            lines.append(StatementLine(move.id, move.currency_id.id, amount, move.amount_residual_signed * share, due))
+            dispute = disputes.get(move.id)
+            if not dispute:  # a disputed invoice stays listed, out of what the page asks to pay now
+                line = StatementLine(move.id, move.currency_id.id, amount, move.amount_residual_signed * share, due)
+                lines.append(line)
             hold = move.payment_reminder_hold_until
             rows.append(
                 {
@@ -220,6 +224,7 @@ class AccountPaymentReminderAccess(models.Model):
                     "amount": amount,
                     "days_overdue": max(0, (today - due).days) if due else 0,
                     "on_hold": bool(hold and hold >= today),
+                    "dispute": dispute,
                 }
             )
         credits = self._get_credit_lines()
@@ -241,6 +246,20 @@ class AccountPaymentReminderAccess(models.Model):
             "credits": credits,
             "totals": sorted(((Currency.browse(cid), total) for cid, total in totals.items()), key=lambda t: t[0].name),
         }
+
+    def _get_open_disputes(self, invoices):
+        """{invoice id: the customer's dispute of it waiting for review}."""
+        responses = self.env["account.payment.reminder.response"].search(
+            [
+                ("kind", "=", "dispute"),
+                ("state", "=", "to_review"),
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("move_ids", "in", invoices.ids),
+            ],
+            order="id desc",
+        )
+        return {move.id: response for response in responses for move in response.move_ids}
 
     def _get_plans(self):
         """The customer's payment plans here that are on track or waiting for approval."""

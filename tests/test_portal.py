@@ -496,6 +496,27 @@ class TestReminderPage(ReminderPageCommon):
         self.assertEqual(self.invoice.payment_reminder_hold_reason, "Disputed by the customer")
         self.assertIn("Under review", self.page().text)
 
+    def test_a_disputed_invoice_leaves_the_amount_to_pay_now(self):
+        other = self.create_invoice(due=self.today - timedelta(days=10), amount=450.0)
+        access = self.access
+        moves, amount, _currency, _label = access._get_payment("overdue", self.invoice.currency_id.id)
+        self.assertEqual((moves, amount), (self.invoice | other, 1350.0))
+        words = "The second pallet never arrived"
+        self.assertEqual(
+            self.post("/report", {"kind": "dispute", "invoice_ids": self.invoice.id, "note": words}).status_code, 303
+        )
+        moves, amount, _currency, _label = access._get_payment("overdue", self.invoice.currency_id.id)
+        self.assertEqual((moves, amount), (other, 450.0), "pay now: what is not disputed")
+        page = self.page().text
+        self.assertIn("You disputed this invoice", page)
+        self.assertIn(words, page)
+        # the chatter names the customer, not the public user the page runs as
+        public = self.env.ref("base.public_partner")
+        self.assertFalse(self.invoice.message_ids.filtered(lambda m: m.author_id == public))
+        note = self.invoice.message_ids.filtered(lambda m: "On the reminder page" in str(m.body))
+        self.assertEqual(note.author_id, self.customer)
+        self.assertIn("Reminders on hold until", str(note.body))
+
     # === CHANNELS === #
 
     def test_channel_preferences(self):
