@@ -1,4 +1,5 @@
 import json
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -186,7 +187,8 @@ class AccountPaymentReminderSend(models.TransientModel):
         # as the scheduler: the contacts of every customer read at once, gateways and addresses looked up once
         Run = self.env["account.payment.reminder.run"].sudo()  # sudo: reads contacts as the scheduler does
         Run._set_contacts([group for group, _due, _notes in customer_groups])
-        memo = {}
+        partners = self.env["res.partner"].union(*(group.partner for group, _due, _notes in customer_groups))
+        memo = {"recent": self._get_recent_messages(partners, fields.Datetime.now())}
         vals_list = []
         for group, due_level, notes in customer_groups:
             channels = self._get_level_channels(group, memo) if self.channels_as_level else self._get_channels()
@@ -284,44 +286,53 @@ class AccountPaymentReminderSend(models.TransientModel):
                 whatsapp_button=preview.get("whatsapp_button")
                 and f"{group.moves[:1].get_base_url()}/{preview['whatsapp_button']}",
             )
-        vals["recent_warning"] = self._describe_recent(group, channel, address, now) or False
+        recent = memo["recent"] if memo and "recent" in memo else self._get_recent_messages(group.partner, now)
+        vals["recent_warning"] = self._describe_recent(group, channel, address, now, recent) or False
         return vals
 
-    def _describe_recent(self, group, channel, address, now):
+    def _get_recent_messages(self, partners, now):
+        """The customers' messages of the last day, latest first, read once
+        for all the wizard's lines: {customer: messages}."""
+        # sudo: reads the history of customers whose invoices the user may read; nothing is written
+        messages = (
+            self.env["account.payment.reminder.message"]
+            .sudo()
+            .search(
+                [("partner_id", "in", partners.ids), ("queued_at", ">=", now - timedelta(days=1))],
+                order="queued_at desc, id desc",
+            )
+        )
+        recent = defaultdict(list)
+        for message in messages:
+            recent[message.partner_id].append(message)
+        return recent
+
+    def _describe_recent(self, group, channel, address, now, recent):
         """What the accountant should know before sending again: the same
         level went to this customer within the hour, or this channel just
-        failed for this address."""
-        # sudo: reads the history of a customer whose invoices the user may read; nothing is written
-        Message = self.env["account.payment.reminder.message"].sudo()
+        failed for this address (``recent``: see ``_get_recent_messages``)."""
         notes = []
-        recent = Message.search(
-            [
-                ("partner_id", "=", group.partner.id),
-                ("level_id", "=", group.level.id),
-                ("state", "in", ("queued", "sending", "sent", "delivered", "read")),
-                ("queued_at", ">=", now - timedelta(hours=1)),
-            ],
-            order="queued_at desc",
-            limit=1,
+        messages = recent.get(group.partner, [])
+        went = next(
+            (
+                m
+                for m in messages
+                if m.level_id == group.level
+                and m.state in ("queued", "sending", "sent", "delivered", "read")
+                and m.queued_at >= now - timedelta(hours=1)
+            ),
+            None,
         )
-        if recent:
+        if went:
             notes.append(
                 _(
                     "'%(level)s' went to this customer %(minutes)s minutes ago.",
                     level=group.level.name,
-                    minutes=max(int((now - recent.queued_at).total_seconds() // 60), 0),
+                    minutes=max(int((now - went.queued_at).total_seconds() // 60), 0),
                 )
             )
-        failed = address and Message.search(
-            [
-                ("partner_id", "=", group.partner.id),
-                ("channel", "=", channel),
-                ("recipient", "=", address),
-                ("state", "=", "failed"),
-                ("queued_at", ">=", now - timedelta(days=1)),
-            ],
-            order="queued_at desc",
-            limit=1,
+        failed = address and next(
+            (m for m in messages if m.channel == channel and m.recipient == address and m.state == "failed"), None
         )
         if failed:
             notes.append(
