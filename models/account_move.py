@@ -57,6 +57,12 @@ class AccountMove(models.Model):
         domain="[('company_id', '=', company_id)]",
         help="Overrides the customer's and the company's policy for this invoice.",
     )
+    payment_reminder_applied_policy_id = fields.Many2one(
+        "account.payment.reminder.policy",
+        "Policy That Applies",
+        compute="_compute_payment_reminder_applied_policy_id",
+        help="The invoice's own policy, else its customer's, else its company's.",
+    )
     payment_reminder_exclude = fields.Boolean("No Payment Reminders", copy=False)
     payment_reminder_hold_until = fields.Date("Reminders On Hold Until", copy=False, tracking=True)
     payment_reminder_hold_reason = fields.Char("Hold Reason", copy=False, tracking=True)
@@ -195,6 +201,17 @@ class AccountMove(models.Model):
             share = amount / move.amount_residual if move.amount_residual else 0.0
             move.payment_reminder_amount_open_signed = move.company_currency_id.round(
                 move.amount_residual_signed * share
+            )
+
+    @api.depends(
+        "payment_reminder_policy_id",
+        "commercial_partner_id.payment_reminder_policy_id",
+        "company_id.payment_reminder_policy_id",
+    )
+    def _compute_payment_reminder_applied_policy_id(self):
+        for move in self:
+            move.payment_reminder_applied_policy_id = (
+                move._get_payment_reminder_policy() if move.is_sale_document() else False
             )
 
     @api.depends("move_type", "state", "payment_reminder_amount_open")
@@ -502,7 +519,7 @@ class AccountMove(models.Model):
         for move_id, data, level_id, at in rows:
             last[move_id] = max(last.get(move_id, at), at)
             if data is None:  # a reminder recorded before each invoice's level was: its level for all
-                mark = [level_id, self.browse(move_id).payment_reminder_ref_date]
+                mark = [level_id, self.browse(move_id).with_prefetch(self._prefetch_ids).payment_reminder_ref_date]
             else:
                 mark = json.loads(data).get(str(move_id))
             if not (mark and mark[0]):
@@ -548,29 +565,3 @@ class AccountMove(models.Model):
         if len(self) > 1:
             return {"installment_state": False, "amount_due": 0.0}
         return super()._get_invoice_next_payment_values(custom_amount=custom_amount)
-
-
-class AccountMovePolicyShown(models.Model):
-    """The policy that applies, shown on the invoice's Reminders tab also when
-    it is the customer's or the company's (the invoice's own field is only an
-    override)."""
-
-    _inherit = "account.move"
-
-    payment_reminder_applied_policy_id = fields.Many2one(
-        "account.payment.reminder.policy",
-        "Policy That Applies",
-        compute="_compute_payment_reminder_applied_policy_id",
-        help="The invoice's own policy, else its customer's, else its company's.",
-    )
-
-    @api.depends(
-        "payment_reminder_policy_id",
-        "commercial_partner_id.payment_reminder_policy_id",
-        "company_id.payment_reminder_policy_id",
-    )
-    def _compute_payment_reminder_applied_policy_id(self):
-        for move in self:
-            move.payment_reminder_applied_policy_id = (
-                move._get_payment_reminder_policy() if move.is_sale_document() else False
-            )

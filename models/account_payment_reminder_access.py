@@ -214,8 +214,9 @@ class AccountPaymentReminderAccess(models.Model):
             share = amount / move.amount_residual if move.amount_residual else 1.0
             dispute = disputes.get(move.id)
             if not dispute:  # a disputed invoice stays listed, out of what the page asks to pay now
-                line = StatementLine(move.id, move.currency_id.id, amount, move.amount_residual_signed * share, due)
-                lines.append(line)
+                lines.append(
+                    StatementLine(move.id, move.currency_id.id, amount, move.amount_residual_signed * share, due)
+                )
             hold = move.payment_reminder_hold_until
             rows.append(
                 {

@@ -129,19 +129,24 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         net them (the same credits: ``account.payment.reminder.run._get_credits``):
         the credits pay the oldest due first.
 
-        :return: ``{invoice id: (owed in invoice currency, owed in company
-            currency)}``, invoices that the credits cover left out; and the
-            invoices' rows ``[(id, customer id, due date, level id)]``
+        :return: ``(invoices, {invoice id: (owed in invoice currency, owed in
+            company currency)})``: the invoices that still ask something once
+            the credits are netted (read with what the overview's domains
+            need, so that the figures filter them in memory), and what each asks
         """
         company = self._get_company()
         moves = self.env["account.move"].search_fetch(
             self._open_domain(),
             [
+                "move_type",
+                "state",
+                "company_id",
                 "commercial_partner_id",
                 "currency_id",
                 "payment_reminder_amount_open",
                 "payment_reminder_amount_open_signed",
                 "invoice_date_due",
+                "payment_reminder_level_id",
             ],
             order="invoice_date_due, id",
         )
@@ -160,7 +165,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             if move.currency_id.compare_amounts(residual, netted) > 0:
                 share = (residual - netted) / residual
                 owed[move.id] = (residual - netted, residual_signed * share)
-        return owed
+        return moves.filtered(lambda move: move.id in owed), owed
 
     @api.model
     def _get_unreached(self, days=7):
@@ -256,10 +261,10 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 "tone": tone,
             }
 
-        owed = self._get_owed()
+        owed_moves, owed = self._get_owed()
         overdue = self._owed_domain(self._overdue_domain(), owed)
-        overdue_ids = Move.search(overdue).ids
-        overdue_count, overdue_amount = len(overdue_ids), sum(owed[move_id][1] for move_id in overdue_ids)
+        overdue_moves = owed_moves.filtered_domain(overdue)  # the figure's domain, on the invoices read above
+        overdue_count, overdue_amount = len(overdue_moves), sum(owed[move.id][1] for move in overdue_moves)
         open_invoices = self._owed_domain(self._open_domain(), owed)
         open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
         held = self._invoice_hold_domain()
@@ -389,20 +394,21 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "currency": {"symbol": currency.symbol, "position": currency.position, "digits": currency.decimal_places},
             "headline": headline,
             "today": today,
-            "aging": self._get_aging(owed),
-            "customers": self._get_top_customers(owed),
+            "aging": self._get_aging(overdue_moves, owed),
+            "customers": self._get_top_customers(overdue_moves, owed),
         }
 
     @api.model
-    def _get_top_customers(self, owed, limit=5):
+    def _get_top_customers(self, overdue_moves, owed, limit=5):
         """The customers who owe the most overdue, net of their credits, with
-        their oldest due date and the list of their overdue invoices."""
+        their oldest due date and the list of their overdue invoices
+        (``overdue_moves`` and ``owed``: see ``_get_owed``)."""
         _ = self.env._
         currency = self._get_company().currency_id
         today = fields.Date.context_today(self)
         overdue = self._owed_domain(self._overdue_domain(), owed)
         customers = defaultdict(lambda: [0.0, None, 0])  # customer -> [owed, oldest due date, invoices]
-        for move in self.env["account.move"].search_fetch(overdue, ["commercial_partner_id", "invoice_date_due"]):
+        for move in overdue_moves:
             row = customers[move.commercial_partner_id]
             row[0] += owed[move.id][1]
             row[1] = min(row[1] or move.invoice_date_due, move.invoice_date_due)
@@ -425,11 +431,11 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _get_aging(self, owed):
+    def _get_aging(self, overdue_moves, owed):
         """The overdue amount net of credits by age (columns) and reminder
-        level (stacks), each cell with the action opening its invoices."""
+        level (stacks), each cell with the action opening its invoices
+        (``overdue_moves`` and ``owed``: see ``_get_owed``)."""
         _ = self.env._
-        Move = self.env["account.move"]
         buckets = []
         levels = {}
         for days_from, days_to in AGE_BUCKETS:
@@ -441,7 +447,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             buckets.append(label)
             domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
             amounts = defaultdict(float)
-            for move in Move.search_fetch(domain, ["payment_reminder_level_id"]):
+            for move in overdue_moves.filtered_domain(domain):
                 amounts[move.payment_reminder_level_id] += owed[move.id][1]
             for level, amount in amounts.items():
                 key = level.id or 0

@@ -154,27 +154,11 @@ class ReminderPageCommon(PaymentReminderCommon, HttpCase):
         self.assertIn(words, answer["error"]["data"]["message"])
 
     def _transaction(self, scope, record_id, amount, access=None, **params):
-        """Post the payment form's transaction request as the browser does (the
-        page's CSRF token, the provider and method it offers); returns the
-        processing values. ``params`` override what the browser sends."""
+        """Post the payment form's transaction request as the browser does (see
+        ``_transaction_params``); returns the processing values."""
         access = access or self.access
-        page = self.page(access, path=f"/pay/{scope}/{record_id}")
-        self.assertEqual(page.status_code, 200)
-        self.assertIn(f'data-provider-id="{self.provider.id}"', page.text)
-        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
-        values = {
-            "provider_id": self.provider.id,
-            "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
-            "token_id": None,
-            "amount": amount,
-            "flow": "redirect",
-            "tokenization_requested": False,
-            "landing_route": "/somewhere/else",
-            "is_validation": False,
-            "access_token": "ignored",
-            "csrf_token": csrf,
-        }
-        return self.make_jsonrpc_request(f"/reminder/{access.token}/transaction/{scope}/{record_id}", values | params)
+        values = self._transaction_params(scope, record_id, amount, access=access, **params)
+        return self.make_jsonrpc_request(f"/reminder/{access.token}/transaction/{scope}/{record_id}", values)
 
     def _pay(self, scope, record_id, amount):
         """Pay through the page as the payment form does: the transaction route,
