@@ -8,12 +8,15 @@ from . import account_payment_reminder_policy
 from . import account_payment_reminder_level
 from . import account_payment_reminder_message
 from . import account_payment_reminder_message_render
+from . import account_payment_reminder_message_queue
 from . import account_payment_reminder_message_dispatch
 from . import account_payment_reminder_message_inbound
+from . import account_payment_reminder_message_fallback
+from . import account_payment_reminder_message_job
 from . import account_payment_reminder_message_report
 from . import account_payment_reminder_run
 from . import account_payment_reminder_run_decision
-from . import account_payment_reminder_run_queue
+from . import account_payment_reminder_routing
 from . import account_payment_reminder_plan
 from . import account_payment_reminder_promise
 from . import account_payment_reminder_demo
@@ -37,5 +40,4 @@ from . import account_payment_reminder_response
 from . import account_payment_reminder_policy_portal
 from . import account_payment_reminder_plan_portal
 from . import account_payment_reminder_message_portal
-from . import account_payment_reminder_run_portal
 from . import ir_http

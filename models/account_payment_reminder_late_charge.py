@@ -137,7 +137,3 @@ class AccountPaymentReminderLateCharge(models.Model):
     def _compute_rate_display(self):
         for charge in self:
             charge.rate_display = f"{formatLang(self.env, charge.rate, digits=2)} %"
-
-    def action_open_charge_move(self):
-        self.ensure_one()
-        return self.charge_move_id._get_records_action()

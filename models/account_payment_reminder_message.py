@@ -475,7 +475,42 @@ class AccountPaymentReminderMessage(models.Model):
                 bodies={move_id: Markup().join(parts) for move_id, parts in bodies.items()}
             )
 
-    # === SCHEDULER HOOKS === #
+    # === SCHEDULED ENTRIES (data/ir_cron_data.xml) === #
+
+    @api.model
+    def _cron_dispatch(self):
+        """The messages' own scheduler, as Odoo's mail queue: fail what a crash
+        interrupted, queue the fallbacks that delivery receipts asked for,
+        send what is due (retries, fallbacks, messages that waited for their
+        send window) and wake up again for the next retry. Returns the
+        messages handed to a provider."""
+        # sudo: the scheduler works across companies and writes the history, which users only read.
+        self = self.sudo().with_context(tracking_disable=True, mail_notrack=True)
+        commit = self.env["account.move"]._can_commit()
+        self._cron_fail_interrupted()
+        self._cron_process_fallbacks()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit  # the failures and fallbacks before any provider call
+        now = fields.Datetime.now()
+        due = self.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
+        sent = due._dispatch_or_enqueue(commit=commit)
+        self._wake_up_for_retries()
+        return sent
+
+    @api.model
+    def _wake_up_for_retries(self):
+        """Call the dispatch cron again when the next queued message is due."""
+        cron = self.env.ref("account_payment_reminder.ir_cron_dispatch_messages", raise_if_not_found=False)
+        retry_at = self.search([("state", "=", "queued")], order="next_attempt_at", limit=1).next_attempt_at
+        if cron and retry_at and retry_at > fields.Datetime.now():
+            cron._trigger(at=retry_at)
+
+    @api.model
+    def _cron_effectiveness(self):
+        """The effectiveness figures of recent messages (reports): a
+        concurrent receipt on the same rows leaves them to the next call."""
+        # sudo: the scheduler writes the history, which users only read.
+        self.env["account.payment.reminder.run"]._housekeep(self.sudo()._cron_update_effectiveness)
 
     @api.model
     def _cron_fail_interrupted(self):

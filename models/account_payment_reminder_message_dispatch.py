@@ -1,7 +1,9 @@
-"""Dispatch: claim, send, retry, fall back."""
+"""Stage 3 of a message's life, dispatch: claim, send, retry. A permanent
+failure's fallback (stage 5) comes back to the same loop."""
 
 import logging
 import time
+from collections import deque
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -30,38 +32,44 @@ class AccountPaymentReminderMessage(models.Model):
 
     # === DISPATCH === #
 
-    def _dispatch(self):
-        """Send the queued messages in ``self`` whose time has come.
+    def _dispatch(self, commit=False):
+        """Send the queued messages in ``self`` whose time has come, and the
+        fallbacks of those that fail for good, in this one loop: a fallback
+        waits for the same gateway limits as every other message. Returns
+        every message that was handed to a provider.
 
-        Each message is claimed (queued -> sending) and committed before its
-        provider is called, and its result is committed right after, so a
-        crash can never send it twice; a message left in 'sending' by a crash
-        is failed by the next run, not resent.
+        :param commit: only the scheduler and its jobs commit (never a button,
+            a wizard or the customer's page, whose request is one
+            transaction): each message is claimed (queued -> sending) and
+            committed before its provider is called, and its result is
+            committed right after, so a crash can never send it twice; a
+            message left in 'sending' by a crash is failed by the next run,
+            not resent.
         """
-        auto_commit = self.env["account.move"]._can_commit()
         now = fields.Datetime.now()
         sent = to_log = self.browse()
-        last_call = {}  # gateway id -> monotonic time of its last call in this run
-        due = self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now)
-        claims = due._prepare_claims(now)
-        for message in due:
-            claim = claims[message.id]
+        last_call = {}  # gateway id -> monotonic time of its last call in this loop
+        todo = deque(self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now))
+        claims = self.browse([message.id for message in todo])._prepare_claims(now)
+        while todo:
             # a commit empties the cache: read this message again, not the whole batch
-            message = message.with_prefetch()
+            message = todo.popleft().with_prefetch()
+            claim = claims.get(message.id) or message._prepare_claims(now)[message.id]
             if message._wait_for_recipient(now, claim) or not message._claim(now, claim.window):
                 continue  # later, or another run took it
-            if auto_commit:
+            if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the claim is durable before the provider call
             message._respect_rate_limit(last_call, claim)
-            message._send_one()
+            fallbacks = message._send_one()
             sent |= message
             if message.state != "queued":
                 to_log |= message
             if len(to_log) >= CHATTER_CHUNK:
                 to_log._log_in_chatter()
                 to_log = self.browse()
-            if auto_commit:
+            if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the provider's answer is durable at once
+            todo.extend(fallbacks.filtered(lambda m: m.state == "queued"))
         to_log._log_in_chatter()
         return sent
 
@@ -146,7 +154,9 @@ class AccountPaymentReminderMessage(models.Model):
         return claimed
 
     def _send_one(self):
-        """Call the provider for one claimed message and record the outcome."""
+        """Call the provider for one claimed message and record the outcome.
+        Returns the fallback queued when it failed for good, for the caller's
+        dispatch loop."""
         self.ensure_one()
         gateway = self.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
         try:
@@ -162,12 +172,12 @@ class AccountPaymentReminderMessage(models.Model):
             with self.env.cr.savepoint():
                 result = gateway._get_provider()._send(gateway, self)
         except ReminderProviderError as error:
-            self._handle_failure(error)
-            return
+            return self._handle_failure(error)
         except Exception as error:  # noqa: BLE001 - one bad message never stops the run
             _logger.exception("Payment reminder %s: unexpected provider error", self.id)
-            self._handle_failure(ReminderProviderError(_("Unexpected error: %(error)s", error=error), code="internal"))
-            return
+            return self._handle_failure(
+                ReminderProviderError(_("Unexpected error: %(error)s", error=error), code="internal")
+            )
         vals = {
             "provider_message_id": result.get("provider_message_id"),
             "mail_id": result.get("mail_id"),
@@ -181,9 +191,11 @@ class AccountPaymentReminderMessage(models.Model):
         self.write(vals)
         self._apply_status(result.get("state", "sent"))
         _logger.info("Payment reminder %s sent by %s to %s", self.id, self.channel, self.recipient)
+        return self.browse()
 
     def _handle_failure(self, error):
-        """Retry a transient error later; fail a permanent one and fall back."""
+        """Retry a transient error later; fail a permanent one and return its
+        fallback, queued (stage 5, account_payment_reminder_message_fallback.py)."""
         reason = error.message(self.lang or self.env.lang)
         delay = error.transient and retry_delay(self.attempt_count)
         if delay:
@@ -205,7 +217,7 @@ class AccountPaymentReminderMessage(models.Model):
                     ),
                 }
             )
-            return
+            return self.browse()
         if error.transient:
             reason = _(
                 "%(reason)s Given up after %(attempts)s attempts.",
@@ -223,23 +235,4 @@ class AccountPaymentReminderMessage(models.Model):
         )
         if error.opt_out and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
-        self.env["account.payment.reminder.run"]._queue_fallbacks(self)._dispatch()
-
-    def _fallback(self):
-        """Queue the next channel after a permanent failure: the level's next
-        one, or e-mail for the messages of a payment plan."""
-        self.ensure_one()
-        tried = set(self._get_chain().mapped("channel"))
-        if self.plan_id:
-            channels = [] if "email" in tried else ["email"]
-        elif self.trigger != "cron" or not self.level_id or self.level_id.channel_strategy != "fallback":
-            return self.browse()
-        else:
-            channels = [c for c in self.level_id._get_channels() if c not in tried]
-        return self.env["account.payment.reminder.run"]._queue_channels(self, channels)
-
-    def _get_chain(self):
-        chain = self
-        while chain[-1:].parent_id:
-            chain |= chain[-1].parent_id
-        return chain
+        return self._queue_fallbacks()

@@ -42,7 +42,7 @@ class AccountPaymentReminderMessage(models.Model):
                 message.partner_id._payment_reminder_set_opt_out(message.channel, text)
             message._log_in_chatter()
             message.fallback_pending = True
-            self.env.ref("account_payment_reminder.ir_cron_send_reminders")._trigger()
+            self.env.ref("account_payment_reminder.ir_cron_dispatch_messages")._trigger()
         return moved
 
     @api.model
@@ -58,32 +58,6 @@ class AccountPaymentReminderMessage(models.Model):
                 message.gateway_id, message.provider_message_id, "failed", code="mail_bounce", reason=reason
             )
         return moved
-
-    @api.model
-    def _cron_process_fallbacks(self):
-        """Queue the fallback of the messages that a delivery receipt failed;
-        the run that calls this sends them. A message whose fallback cannot be
-        queued keeps the reason and never stops the others."""
-        pending = self.search([("fallback_pending", "=", True)], order="id")
-        queued = self.browse()
-        for message in pending:
-            try:
-                with self.env.cr.savepoint():
-                    queued |= message._fallback()
-                    message.fallback_pending = False
-            except Exception as error:  # noqa: BLE001 - one broken message never stops the others
-                _logger.exception("Payment reminder %s: the fallback could not be queued", message.id)
-                message.write(
-                    {
-                        "fallback_pending": False,
-                        "failure_reason": _(
-                            "%(reason)s (The next channel could not be queued: %(error)s)",
-                            reason=message.failure_reason or "",
-                            error=error,
-                        ),
-                    }
-                )
-        return queued
 
     @api.model
     def _process_inbound(self, gateway, channel, number, text, reply=None, when=None):

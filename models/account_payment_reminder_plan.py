@@ -1,7 +1,13 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.pipeline import Outgoing, ReminderGroup
+from ..tools.schedule import to_local
 from .account_payment_reminder_level import CHANNELS
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountPaymentReminderPlan(models.Model):
@@ -194,6 +200,76 @@ class AccountPaymentReminderPlan(models.Model):
         if local_today >= fields.Date.subtract(line.date, days=self.remind_before_days):
             return "plan_before", line
         return None, None
+
+    # === ITS MESSAGES === #
+
+    @api.model
+    def _cron_send_plan_reminders(self):
+        """Reminders of the active payment plans: before and after each
+        instalment, and the notice when a plan breaks. One plan's problem is
+        logged and never stops the others. Returns the messages sent."""
+        # sudo: the scheduler works across companies and writes the history, which users only read.
+        self = self.sudo().with_context(tracking_disable=True, mail_notrack=True)
+        now = fields.Datetime.now()
+        queued = self.env["account.payment.reminder.message"]
+        for plan in self.search([("state", "=", "active")]):
+            try:
+                with self.env.cr.savepoint():
+                    queued |= plan._queue_due_reminder(now)
+            except Exception:  # noqa: BLE001 - one broken plan never stops the others
+                _logger.exception("Payment plan %s could not be processed", plan.id)
+        return queued._dispatch_or_enqueue(commit=self.env["account.move"]._can_commit())
+
+    def _queue_due_reminder(self, now):
+        self.ensure_one()
+        if not self._check_done():
+            return self.env["account.payment.reminder.message"]
+        policy = self.move_ids[:1]._get_payment_reminder_policy()
+        tz = self.partner_id.tz or (policy and policy._get_fallback_tz()) or "UTC"
+        kind, line = self._get_due_reminder(to_local(now, tz).date())
+        if not kind:
+            return self.env["account.payment.reminder.message"]
+        if kind == "plan_broken":
+            self._break(line)
+        return self._queue_message(kind, line, policy)
+
+    def _queue_message(self, kind, line=None, policy=None, trigger="cron"):
+        """Queue (and render) one message of the plan on its channel, falling
+        back to e-mail when the channel cannot reach the customer; the caller
+        dispatches it."""
+        self.ensure_one()
+        policy = policy or self.move_ids[:1]._get_payment_reminder_policy()
+        group = ReminderGroup(
+            policy=policy,
+            level=self.env["account.payment.reminder.level"],
+            partner=self.partner_id,
+            moves=self.move_ids,
+            amount=sum(self.move_ids.mapped("payment_reminder_amount_open_signed")),
+        )
+        channels = list(dict.fromkeys([self.channel, "email"]))
+        planned = self.env["account.payment.reminder.routing"]._plan_channels(
+            group, channels=channels, strategy="fallback"
+        )
+        if not planned:
+            return self.env["account.payment.reminder.message"]
+        channel, recipient, address, reason = planned[0]
+        return self.env["account.payment.reminder.message"]._queue(
+            [
+                Outgoing(
+                    group,
+                    channel,
+                    recipient,
+                    address,
+                    reason,
+                    kind=kind,
+                    trigger=trigger,
+                    plan=self,
+                    plan_line=line,
+                    user=trigger == "manual" and self.env.user,
+                    key=f"{kind}:{self.id}:{line.id if line else 'plan'}",
+                )
+            ]
+        )
 
     def _break(self, line):
         """The plan is broken: tell the accountant; the ladder resumes."""

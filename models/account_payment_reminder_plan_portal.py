@@ -24,7 +24,6 @@ class AccountPaymentReminderPlan(models.Model):
         be in the past move forward by the days the approval took."""
         today = fields.Date.context_today(self)
         # sudo: the history is written by code only; the accountant could approve the plan (access checked)
-        Run = self.env["account.payment.reminder.run"].sudo()
         summaries = self.env["account.payment.reminder.message"].sudo()
         for plan in self.filtered(lambda p: p.state == "pending"):
             first = min(plan.line_ids.mapped("date"))
@@ -35,8 +34,8 @@ class AccountPaymentReminderPlan(models.Model):
             plan.state = "active"
             plan.message_post(body=_("Payment plan approved by %(user)s.", user=self.env.user.name))
             plan._close_requests()
-            summaries |= Run._queue_plan_message(plan.sudo(), "plan_summary", trigger="manual")
-        # sent once every plan is approved: dispatching commits, and calls the providers
+            summaries |= plan.sudo()._queue_message("plan_summary", trigger="manual")
+        # sent once every plan is approved, in this request's transaction (which commits it with the approval)
         summaries._dispatch()
         return True
 

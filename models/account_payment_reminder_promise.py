@@ -1,8 +1,12 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 
 from .account_move import OPEN_INVOICE_DOMAIN, open_invoice_domain_text
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountPaymentReminderPromise(models.Model):
@@ -141,9 +145,15 @@ class AccountPaymentReminderPromise(models.Model):
     @api.model
     def _cron_check_promises(self, today=None):
         """Close the promises whose date plus grace has passed: kept when the
-        promised amount came in, broken otherwise."""
-        for promise in self.search(self._get_due_promises_domain(today)):
-            promise._check_kept_or_broken(today)
+        promised amount came in, broken otherwise; one at a time, so that one
+        that cannot be closed is logged and the others still are."""
+        # sudo: the scheduler works across companies; the accountants only read the outcome
+        for promise in self.sudo().search(self._get_due_promises_domain(today)):
+            try:
+                with self.env.cr.savepoint():
+                    promise._check_kept_or_broken(today)
+            except Exception:  # noqa: BLE001 - one broken record never stops the others
+                _logger.exception("Promise to pay %s could not be checked", promise.id)
 
     @api.model
     def _get_due_promises_domain(self, today=None):

@@ -272,8 +272,8 @@ class AccountPaymentReminderResponse(models.Model):
             response = self._record(access, "plan", moves, **values)
             plan.message_post(body=_("Payment plan started by the customer on the reminder page."))
             # the customer gets the schedule by the usual channel; the scheduler sends it (no provider call here)
-            self.env["account.payment.reminder.run"]._queue_plan_message(plan, "plan_summary", policy=policy)
-            self.env.ref("account_payment_reminder.ir_cron_send_reminders")._trigger()
+            plan._queue_message("plan_summary", policy=policy)
+            self.env.ref("account_payment_reminder.ir_cron_dispatch_messages")._trigger()
             return response
         values["hold_until"] = self._hold(policy, moves, _("Payment plan requested by the customer"))
         response = self._record(access, "plan", moves, state="to_review", **values)

@@ -1,5 +1,7 @@
-"""The scheduled run: which invoices are due for which level, for whom, on
-which channel, and the queueing and sending of the messages.
+"""The scheduled run of the ladder: which invoices are due for which level,
+for whom, on which channel (account_payment_reminder_run_decision.py); the
+messages it decides are handed to the message model, which queues and sends
+them (account_payment_reminder_message_*.py, one file per stage).
 
 The decision is made set-wise, a batch of customers at a time: one SQL query
 finds the open invoices of the batch with their policy and reference due date,
@@ -12,12 +14,12 @@ import logging
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
+
+from ..tools.pipeline import Outgoing
 
 _logger = logging.getLogger(__name__)
 
@@ -25,29 +27,6 @@ BATCH_CUSTOMERS = 500
 BATCH_INVOICES = 5000  # a batch closes at whichever limit comes first
 CRON_TIME_BUDGET = 240  # seconds per cron call; the runner calls again while work remains
 RUN_LOCK_KEY = 0x5041595245  # PostgreSQL advisory lock held by the run that sends ("PAYRE")
-
-
-@dataclass(slots=True)  # thousands per batch: no attribute dict each
-class ReminderGroup:
-    """What one message covers: a customer's invoices at one level (the most
-    urgent one they reached), netted with the customer's credits."""
-
-    policy: object
-    level: object
-    partner: object  # commercial partner
-    moves: object
-    ref_dates: dict = field(default_factory=dict)  # move id -> due date the level refers to
-    new_levels: dict = field(default_factory=dict)  # move id -> level id it reaches with this message
-    amount: float = 0.0  # what is asked, net of credits, in company currency
-    amount_credit: float = 0.0  # what the credits netted, in company currency
-    statement: dict = None  # what the message lists (see account.payment.reminder.run._make_statement)
-    recipient_tz: str = "UTC"
-    skip_reason: str = None
-    skip_detail: str = None
-    next_time: datetime = None
-    planned: list = field(default_factory=list)  # [(channel, recipient partner, address or None, reason)]
-    contacts: object = None  # who may receive it, in order (see _set_contacts)
-    move_partner_ids: list = field(default_factory=list)  # the invoices' contacts, in invoice order
 
 
 class AccountPaymentReminderRun(models.AbstractModel):
@@ -72,6 +51,25 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 return defaultdict(int, busy=True, groups=[])
             return self._run_locked(send, partner_ids)
 
+    @api.model
+    def _run_everything(self, partner_ids=None):
+        """Every scheduled entry of data/ir_cron_data.xml once, in the order a
+        cron runner would reach them: the messages' queue (interrupted sends,
+        fallbacks, retries), payment plans, promises, effectiveness, then the
+        ladder. Not a cron: for the demo and the tests, which want one
+        moment's whole work. Returns the ladder's counters with ``retried``
+        and ``plan_messages``."""
+        Message = self.env["account.payment.reminder.message"]
+        retried = Message._cron_dispatch()
+        plan_messages = Message
+        if not partner_ids:
+            plan_messages = self.env["account.payment.reminder.plan"]._cron_send_plan_reminders()
+            self.env["account.payment.reminder.promise"]._cron_check_promises()
+            Message._cron_effectiveness()
+        stats = self._run(partner_ids=partner_ids)
+        stats.update(retried=len(retried), plan_messages=len(plan_messages))
+        return stats
+
     @contextmanager
     def _run_lock(self):
         """One sending run at a time, across workers and machines: a
@@ -95,19 +93,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         stats["groups"] = []
         started = time.monotonic()
 
-        if send:
-            Message._cron_fail_interrupted()
-            Message._cron_process_fallbacks()  # delivery failures the webhooks left to the scheduler
-            self._housekeep(Message._cron_update_effectiveness)
-            due = Message.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
-            stats["retried"] = len(due._dispatch())
-
         wake_up = []
-        if send and not partner_ids:
-            stats["plan_messages"] = len(self._run_plans(now))
-            self._check_promises()
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit  # plans and promises before the ladder
         partners = self._get_candidate_partners(partner_ids)
         total, done = len(partners), 0
         for batch in self._split_batches(partners):
@@ -125,8 +111,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
             stats["queued"] += len(messages)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the queued rows are durable before any provider is called
-            sent = messages._dispatch()
-            stats["sent"] += len(sent.filtered(lambda m: m.state in ("sent", "delivered", "read")))
+            if Message._use_queue_job():
+                stats["jobs"] += len(messages._enqueue_dispatch())
+            else:
+                sent = messages._dispatch(commit=auto_commit)
+                stats["sent"] += len(sent.filtered(lambda m: m.state in ("sent", "delivered", "read")))
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
             if auto_commit:
@@ -135,8 +124,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             if in_cron and time.monotonic() - started > CRON_TIME_BUDGET and done < total:
                 break  # the cron runner calls us again for the rest
         if send:
-            retry_at = Message.search([("state", "=", "queued")], order="next_attempt_at", limit=1).next_attempt_at
-            wake_up += [retry_at] if retry_at else []
+            Message._wake_up_for_retries()
             future = [moment for moment in wake_up if moment > now]
             if cron and future:
                 cron._trigger(at=min(future))
@@ -156,6 +144,18 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """The groups of a batch of customers and, when sending, their queued messages."""
         groups = self._decide(partner_ids, now)
         return groups, (self._apply(groups) if send else self.env["account.payment.reminder.message"])
+
+    def _apply(self, groups):
+        """Hand the decision over: the messages of the groups that go now,
+        queued by the message model (account_payment_reminder_message_queue.py)."""
+        return self.env["account.payment.reminder.message"]._queue(
+            [
+                Outgoing(group, channel, recipient, address, reason)
+                for group in groups
+                if not group.skip_reason
+                for channel, recipient, address, reason in group.planned
+            ]
+        )
 
     def _decide_and_queue_safely(self, partner_ids, now, send, stats):
         """``_decide_and_queue``, where one customer's problem never stops the
@@ -186,17 +186,6 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 step()
         except (pg_errors.SerializationFailure, pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as error:
             _logger.info("Payment reminders: %s left to the next run (%s)", step.__name__, error.pgcode)
-
-    def _check_promises(self):
-        """Close the promises whose date has passed, one at a time: one that
-        cannot be closed is logged and the others still are."""
-        Promise = self.env["account.payment.reminder.promise"]
-        for promise in Promise.search(Promise._get_due_promises_domain()):
-            try:
-                with self.env.cr.savepoint():
-                    promise._check_kept_or_broken()
-            except Exception:  # noqa: BLE001 - one broken record never stops the run
-                _logger.exception("Promise to pay %s could not be checked", promise.id)
 
     def _batch_size(self):
         return BATCH_CUSTOMERS

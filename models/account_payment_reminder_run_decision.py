@@ -7,11 +7,10 @@ from datetime import timedelta
 
 from odoo import fields, models
 
+from ..tools.pipeline import Outgoing, ReminderGroup
 from ..tools.schedule import is_before_due, level_candidates, pick_level, to_local
 from ..tools.statement import StatementLine, is_covered, summarize
 from .account_move import OPEN_INVOICE_WHERE
-from .account_payment_reminder_run import ReminderGroup
-from .account_payment_reminder_run_queue import Outgoing
 
 _logger = logging.getLogger(__name__)
 
@@ -155,6 +154,33 @@ class AccountPaymentReminderRun(models.AbstractModel):
             amounts[0] += row["residual"] or 0.0
             amounts[1] += row["residual_company"] or 0.0
         return credits
+
+    def _get_still_owed(self, partner_ids, move_ids):
+        """{invoice id: True} for those of ``move_ids`` still owed now: open,
+        not excluded nor held (plan, promise, hold) and, with the other
+        invoices of their customer and currency, not covered by the
+        customer's credits. For a queued message checked again before it goes
+        (account_payment_reminder_message_job.py)."""
+        self.env["account.move"].flush_model()
+        self.env.cr.execute(
+            self._get_open_invoices_query(),
+            {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids), "move_ids": list(move_ids)},
+        )
+        today = fields.Date.context_today(self)
+        free = [row for row in self.env.cr.dictfetchall() if not self._get_block(row, today)]
+        owed = defaultdict(float)  # (partner, company, currency) -> what the free invoices ask
+        for row in free:
+            owed[row["partner_id"], row["company_id"], row["currency_id"]] += row["amount_currency"]
+        credits = self._get_credits(partner_ids)
+        currencies = self.env["res.currency"].browse({currency_id for _p, _c, currency_id in owed})
+        uncovered = {
+            key
+            for key, amount in owed.items()
+            if not currencies.browse(key[2]).is_zero(max(amount + credits.get(key[:2], {}).get(key[2], [0.0])[0], 0.0))
+        }
+        return {
+            row["id"]: True for row in free if (row["partner_id"], row["company_id"], row["currency_id"]) in uncovered
+        }
 
     def _decide(self, partner_ids, now, move_ids=None, manual=False):
         """The reminders due now for a batch of customers: one group per
@@ -404,7 +430,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
     def _check_rules(self, groups, now):
         """Fill each group's plan, or its skip reason, from the policy's rules."""
         contacts = self._get_recent_contacts({(g.policy.company_id.id, g.partner.id) for g in groups}, now)
-        self._set_contacts(groups)
+        Routing = self.env["account.payment.reminder.routing"]
+        Routing._set_contacts(groups)
         used = defaultdict(int)
         memo = {}  # gateways, addresses and local times, shared by the groups of the batch
         # the highest levels first, so that a tight budget goes to the most urgent message
@@ -418,38 +445,17 @@ class AccountPaymentReminderRun(models.AbstractModel):
         message twice (its idempotency key): the group waits, and says why,
         until the failed message is sent again (Retry, once its address or
         template is repaired) or its invoices change."""
+        Message = self.env["account.payment.reminder.message"]
         keys = {}
         for group in groups:
             for channel, recipient, address, reason in group.planned:
-                keys[self._get_idempotency_key(Outgoing(group, channel, recipient, address, reason))] = group
+                keys[Message._get_idempotency_key(Outgoing(group, channel, recipient, address, reason))] = group
         if not keys:
             return
-        failed = self.env["account.payment.reminder.message"].search(
-            [("idempotency_key", "in", list(keys)), ("state", "=", "failed")]
-        )
+        failed = Message.search([("idempotency_key", "in", list(keys)), ("state", "=", "failed")])
         for message in failed:
             group = keys[message.idempotency_key]
             group.skip_reason, group.planned = "failed_before", []
-
-    def _set_contacts(self, groups):
-        """Who may receive each group's message, in order: the invoices'
-        contacts, then the customer's invoicing address, then the customer.
-        The groups share one prefetch set, so addresses are read once."""
-        invoice_address, contact_ids = {}, {}
-        for group in groups:
-            partner = group.partner
-            if partner.id not in invoice_address:
-                # a customer without contacts is its own invoicing address (what address_get says, slower)
-                invoice_address[partner.id] = (
-                    partner.address_get(["invoice"])["invoice"] if partner.child_ids else partner.id
-                )
-            move_partner_ids = group.move_partner_ids or group.moves.partner_id.ids
-            ids = dict.fromkeys([*move_partner_ids, invoice_address[partner.id], partner.id])
-            group.contacts = partner.browse(ids)
-            contact_ids.update(ids)
-        prefetch_ids = tuple(contact_ids)
-        for group in groups:
-            group.contacts = group.contacts.with_prefetch(prefetch_ids)
 
     def _get_recent_contacts(self, company_partner_pairs, now):
         """{(company id, partner id): (last message time, messages in the last 7 days)}."""
@@ -488,7 +494,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             if allowed and allowed > now:
                 group.skip_reason, group.next_time = "min_interval", allowed
                 return
-        group.planned = self._plan_channels(group, memo=memo)
+        group.planned = self.env["account.payment.reminder.routing"]._plan_channels(group, memo=memo)
         if not group.planned:
             return
         cost = sum(1 for _channel, _rcpt, address, _reason in group.planned if address)
@@ -503,61 +509,3 @@ class AccountPaymentReminderRun(models.AbstractModel):
             group.skip_reason, group.planned, group.next_time = "outside_window", [], opens_at
             return
         used[key] += cost
-
-    def _plan_channels(self, group, channels=None, strategy=None, memo=None):
-        """[(channel, recipient partner, address or None, failure reason)] for a
-        group: with the 'fallback' strategy the first channel that can reach the
-        customer (or the first one, failed with every reason, when none can);
-        with 'all', every channel. Sets the group's skip reason when no channel
-        has a gateway.
-
-        :param memo: a dict the caller keeps across the groups of one decision,
-            so that gateways and addresses are looked up once
-        """
-        memo = {} if memo is None else memo
-        level = group.level
-        channels = level._get_channels() if channels is None else channels
-        strategy = strategy or level.channel_strategy
-        company = group.policy.company_id
-        Gateway = self.env["account.payment.reminder.gateway"]
-        for channel in channels:
-            if ("gateway", company.id, channel) not in memo:
-                memo["gateway", company.id, channel] = bool(Gateway._get_for_channel(company, channel))
-        usable = [c for c in channels if memo["gateway", company.id, c]]
-        if not usable:
-            group.skip_reason = "no_gateway"
-            return []
-        allowed = [c for c in usable if not group.partner[f"payment_reminder_optout_{c}"]]
-        if not allowed:
-            group.skip_reason = "opt_out"
-            return []
-        plans, reasons = [], []
-        for channel in allowed:
-            recipient, address, reason = self._get_recipient(group, channel, memo=memo)
-            plans.append((channel, recipient, address, reason))
-            if address and strategy == "fallback":
-                return [plans[-1]]
-            reasons.append(reason)
-        if strategy == "fallback":
-            channel, recipient, _address, _reason = plans[0]
-            return [(channel, recipient, None, "; ".join(dict.fromkeys(filter(None, reasons))))]
-        return plans
-
-    def _get_recipient(self, group, channel, memo=None):
-        """(contact, address, reason): the invoices' contacts first, then the
-        customer's invoicing address, then the customer itself."""
-        partner = group.partner
-        if group.contacts is None:
-            self._set_contacts([group])
-        reason = None
-        memo = {} if memo is None else memo
-        for contact in group.contacts:
-            key = ("address", contact.id, channel, group.policy.id)
-            if key not in memo:
-                memo[key] = contact._payment_reminder_address(channel, policy=group.policy)
-            address, reason = memo[key]
-            if address:
-                group.recipient_tz = contact.tz or partner.tz or group.policy._get_fallback_tz()
-                return contact, address, None
-        group.recipient_tz = partner.tz or group.policy._get_fallback_tz()
-        return partner, None, reason

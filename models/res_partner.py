@@ -188,8 +188,3 @@ class ResPartner(models.Model):
                     note=note,
                 )
             )
-
-    def _payment_reminder_sort_channels(self, channels):
-        """``channels`` with the customer's preferred one first."""
-        preferred = self.commercial_partner_id.payment_reminder_preferred_channel
-        return sorted(channels, key=lambda channel: channel != preferred) if preferred else list(channels)

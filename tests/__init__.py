@@ -19,3 +19,5 @@ from . import test_portal_tour
 from . import test_render_at_once
 from . import test_walls
 from . import test_ladder
+from . import test_lifecycle
+from . import test_queue_job

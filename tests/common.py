@@ -138,8 +138,12 @@ class PaymentReminderCommon(AccountTestInvoicingCommon):
         return invoice
 
     def run_at(self, moment, **kwargs):
-        """Run the scheduler at ``moment`` (a naive UTC datetime or a string)."""
+        """Run the scheduler at ``moment`` (a naive UTC datetime or a string):
+        every scheduled entry, then the ladder (``_run_everything``); a dry
+        run (``send=False``) is the ladder's alone."""
         with freeze_time(moment):
+            if kwargs.get("send", True):
+                return self.Run._run_everything(partner_ids=kwargs.get("partner_ids"))
             return self.Run._run(**kwargs)
 
     @contextmanager

@@ -106,7 +106,7 @@ class TestWebhooks(ChannelCommon, HttpCase):
                 {"code": 131026, "title": "Message undeliverable", "error_data": {"details": "Not on WhatsApp"}}
             ],
         }
-        cron = self.env.ref("account_payment_reminder.ir_cron_send_reminders")
+        cron = self.env.ref("account_payment_reminder.ir_cron_dispatch_messages")
         with self.frozen("2026-04-07 09:01"):
             self.assertEqual(self.post_meta(self.meta_statuses(failed)).status_code, 200)
         self.assertEqual((message.state, message.failure_code), ("failed", "131026"))
@@ -348,7 +348,7 @@ class TestWebhooks(ChannelCommon, HttpCase):
 
         self.patch(Message, "_fallback", _fallback)
         with self.assertLogs(
-            "odoo.addons.account_payment_reminder.models.account_payment_reminder_message_inbound", "ERROR"
+            "odoo.addons.account_payment_reminder.models.account_payment_reminder_message_fallback", "ERROR"
         ) as logs:
             self.run_at("2026-04-07 09:10")
         self.assertEqual(len(logs.output), 1)

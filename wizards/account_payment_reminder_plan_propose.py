@@ -164,8 +164,7 @@ class AccountPaymentReminderPlanPropose(models.TransientModel):
             move._message_log(body=_("Payment plan agreed: %(plan)s", plan=plan.name))
         if self.send_summary:
             # sudo: the history is written by code only; the accountant's access to the invoices is checked above
-            Run = self.env["account.payment.reminder.run"].sudo()
-            Run._queue_plan_message(plan.sudo(), "plan_summary", trigger="manual")._dispatch()
+            plan.sudo()._queue_message("plan_summary", trigger="manual")._dispatch()
         return {
             "type": "ir.actions.act_window",
             "res_model": "account.payment.reminder.plan",

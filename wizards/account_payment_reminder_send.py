@@ -8,8 +8,8 @@ from odoo.tools import format_date, html2plaintext
 
 from ..models.account_move import OPEN_INVOICE_DOMAIN
 from ..models.account_payment_reminder_level import CHANNELS
-from ..models.account_payment_reminder_run_queue import Outgoing
 from ..models.sms_template import describe_encoding
+from ..tools.pipeline import Outgoing
 
 
 class AccountPaymentReminderSend(models.TransientModel):
@@ -134,9 +134,9 @@ class AccountPaymentReminderSend(models.TransientModel):
         that reaches it, or every one, as its level says (a customer that no
         channel reaches gets the first, blocked with the reasons)."""
         # sudo: reads gateways and addresses as the scheduler does; nothing is written
-        Run = self.env["account.payment.reminder.run"].sudo()
+        Routing = self.env["account.payment.reminder.routing"].sudo()
         skip_reason = group.skip_reason
-        planned = Run._plan_channels(group, memo=memo)
+        planned = Routing._plan_channels(group, memo=memo)
         group.skip_reason = skip_reason  # the plan's own verdict (no gateway, opted out) shows on the line
         return [channel for channel, _recipient, _address, _reason in planned] or group.level._get_channels()[:1]
 
@@ -185,8 +185,8 @@ class AccountPaymentReminderSend(models.TransientModel):
         self.ensure_one()
         customer_groups = self._get_customer_groups()
         # as the scheduler: the contacts of every customer read at once, gateways and addresses looked up once
-        Run = self.env["account.payment.reminder.run"].sudo()  # sudo: reads contacts as the scheduler does
-        Run._set_contacts([group for group, _due, _notes in customer_groups])
+        Routing = self.env["account.payment.reminder.routing"].sudo()  # sudo: reads contacts as the scheduler does
+        Routing._set_contacts([group for group, _due, _notes in customer_groups])
         partners = self.env["res.partner"].union(*(group.partner for group, _due, _notes in customer_groups))
         memo = {"recent": self._get_recent_messages(partners, fields.Datetime.now())}
         vals_list = []
@@ -227,9 +227,9 @@ class AccountPaymentReminderSend(models.TransientModel):
 
     def _prepare_line(self, group, channel, due_level, memo=None):
         # sudo: reads gateways and renders templates as the scheduler would; nothing is written
-        Run = self.env["account.payment.reminder.run"].sudo()
+        Routing = self.env["account.payment.reminder.routing"].sudo()
         now = fields.Datetime.now()
-        recipient, address, reason = Run._get_recipient(group, channel, memo=memo)
+        recipient, address, reason = Routing._get_recipient(group, channel, memo=memo)
         blocked = reason
         if group.partner[f"payment_reminder_optout_{channel}"]:
             blocked = _("The customer opted out of %(channel)s reminders.", channel=dict(CHANNELS)[channel])
@@ -402,7 +402,7 @@ class AccountPaymentReminderSend(models.TransientModel):
         scheduled. Sending the same wizard twice (a double click, a retried
         request) sends once."""
         # sudo: the history is written by code only; the user's right on the invoices is checked by the caller
-        Run = self.env["account.payment.reminder.run"].sudo()
+        Message = self.env["account.payment.reminder.message"].sudo()
         groups = {group.partner: group for group, _due, _notes in self._get_customer_groups()}
         outgoing = []
         for line in lines:
@@ -440,11 +440,8 @@ class AccountPaymentReminderSend(models.TransientModel):
                     values=values,
                 )
             )
-        messages = Run._queue(outgoing)
-        messages._dispatch()
-        return Run.env["account.payment.reminder.message"].search(
-            [("idempotency_key", "in", [item.key for item in outgoing])]
-        )
+        Message._queue(outgoing)._dispatch()
+        return Message.search([("idempotency_key", "in", [item.key for item in outgoing])])
 
 
 class AccountPaymentReminderSendLine(models.TransientModel):

@@ -1,62 +1,43 @@
-"""The send pipeline: every message, whoever asks for it (the scheduler, a
-payment plan, a fallback after a failure, an accountant in the wizard), goes
-through ``_queue``:
+"""Stage 1 of a message's life, queueing. Every message, whoever asks for it
+(the scheduler's decision, a payment plan, a fallback after a failure, an
+accountant in the wizard), arrives here as an ``Outgoing`` and goes through
+``_queue``:
 
 prepare -> create the row under its idempotency key -> move the invoices to the
-level (and schedule its activity) -> render -> record the failures in the
+level (and schedule its activity) -> render (stage 2,
+account_payment_reminder_message_render.py) -> record the failures in the
 chatter.
 
-The caller then dispatches what is queued (``message._dispatch()``).
+The caller then dispatches what is queued (stage 3, ``message._dispatch()``,
+account_payment_reminder_message_dispatch.py); receipts (stage 4,
+account_payment_reminder_message_inbound.py) and fallbacks (stage 5,
+account_payment_reminder_message_fallback.py) follow.
 """
 
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
 
 from psycopg2 import IntegrityError
 
-from odoo import _, fields, models
-
-from ..tools.schedule import to_local
-from .account_payment_reminder_run import ReminderGroup
+from odoo import _, api, fields, models
 
 _logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Outgoing:
-    """One message to queue: a group of invoices, on one channel, to one contact."""
-
-    group: ReminderGroup
-    channel: str
-    recipient: object  # res.partner
-    address: str = None  # e-mail or E.164 number; None fails the message with ``reason``
-    reason: str = None
-    kind: str = "reminder"
-    trigger: str = "cron"
-    key: str = None  # idempotency key; by default derived from what the message covers
-    parent: object = None  # the failed message this one falls back from
-    plan: object = None
-    plan_line: object = None
-    user: object = None  # who sent it by hand
-    contents: dict = field(default_factory=dict)  # the accountant's edits, applied over the rendering
-    values: dict = field(default_factory=dict)  # more message values (override note...)
-
-
-class AccountPaymentReminderRun(models.AbstractModel):
-    _inherit = "account.payment.reminder.run"
+class AccountPaymentReminderMessage(models.Model):
+    _inherit = "account.payment.reminder.message"
 
     # === THE PIPELINE === #
 
+    @api.model
     def _queue(self, outgoing):
         """Queue the messages: create them (once per idempotency key), move
         their invoices to the level, render them, and log the failures in the
         chatter. Returns the messages waiting to be dispatched; a message that
         failed (no address, broken template) is final and recorded."""
-        Message = self.env["account.payment.reminder.message"]
         if not outgoing:
-            return Message
+            return self.browse()
         reached = self._get_reached_levels([item for item in outgoing if item.kind == "reminder"])
         vals_list = []
         for item in outgoing:
@@ -72,7 +53,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             vals_list.append(vals)
         created = self._create_messages(vals_list)
         fresh = [(item, message) for item, message in zip(outgoing, created, strict=True) if message]
-        messages = Message.browse([message.id for _item, message in fresh])
+        messages = self.browse([message.id for _item, message in fresh])
         if not messages:
             return messages
         # a message that fails before leaving (no address) reaches nothing: only what goes moves the ladder
@@ -81,7 +62,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         )
         # late-payment charges of the levels that charge them, before rendering: the messages state them
         # (account_payment_reminder_run_late_charge.py; issue 10 moves this call with the decision)
-        self._charge_queued_late_fees(fresh)
+        self.env["account.payment.reminder.run"]._charge_queued_late_fees(fresh)
         self._ensure_access_tokens(messages.move_ids)
         broken = messages.filtered(lambda m: m.state == "queued")._render_contents()
         for item, message in fresh:
@@ -89,19 +70,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 message.write(item.contents)
         failed = messages.filtered(lambda m: m.state == "failed")
         failed._log_in_chatter()
-        return (messages - failed) | self._queue_fallbacks(broken)
-
-    def _queue_fallbacks(self, failed):
-        """The next channel for messages that failed before leaving (a broken
-        template): the customer still hears from us on another channel."""
-        queued = self.env["account.payment.reminder.message"]
-        for message in failed:
-            try:
-                with self.env.cr.savepoint():
-                    queued |= message._fallback()
-            except Exception:  # noqa: BLE001 - a fallback that cannot be queued leaves the failure as it is
-                _logger.exception("Payment reminder %s: the fallback could not be queued", message.id)
-        return queued
+        return (messages - failed) | broken._queue_fallbacks()
 
     def _prepare_message_vals(self, item):
         group = item.group
@@ -156,9 +125,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """Create the rows; a row whose idempotency key exists already (another
         run got there first) is skipped. Returns a list aligned on vals_list,
         with None for the skipped ones."""
-        Message = self.env["account.payment.reminder.message"]
         taken = set(
-            Message.search([("idempotency_key", "in", [vals["idempotency_key"] for vals in vals_list])]).mapped(
+            self.search([("idempotency_key", "in", [vals["idempotency_key"] for vals in vals_list])]).mapped(
                 "idempotency_key"
             )
         )
@@ -169,7 +137,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 seen.add(vals["idempotency_key"])
         try:
             with self.env.cr.savepoint(flush=True):
-                created = {message.idempotency_key: message for message in Message.create(fresh)}
+                created = {message.idempotency_key: message for message in self.create(fresh)}
             return [created.pop(vals["idempotency_key"], None) for vals in vals_list]
         except IntegrityError:
             _logger.info("Payment reminders: another run queued some of these; creating one by one")
@@ -177,7 +145,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         for vals in vals_list:
             try:
                 with self.env.cr.savepoint(flush=True):
-                    result.append(Message.create(vals) if vals in fresh else None)
+                    result.append(self.create(vals) if vals in fresh else None)
             except IntegrityError:
                 _logger.info("Payment reminder %s was queued by another run", vals["idempotency_key"])
                 result.append(None)
@@ -320,115 +288,3 @@ class AccountPaymentReminderRun(models.AbstractModel):
         # quick update: no "you have been assigned" e-mail per activity (a run can give the credit controller
         # hundreds); the activities wait in their Activities menu and on the Credit Control overview
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
-
-    # === WHAT GOES THROUGH IT === #
-
-    def _apply(self, groups):
-        """The scheduler's messages: those of the groups that go now."""
-        return self._queue(
-            [
-                Outgoing(group, channel, recipient, address, reason)
-                for group in groups
-                if not group.skip_reason
-                for channel, recipient, address, reason in group.planned
-            ]
-        )
-
-    def _run_plans(self, now):
-        """Reminders of the active payment plans: before and after each
-        instalment, and the notice when a plan breaks. One plan's problem is
-        logged and never stops the others. Returns the messages sent."""
-        Message = self.env["account.payment.reminder.message"]
-        plans = self.env["account.payment.reminder.plan"].search([("state", "=", "active")])
-        queued = Message
-        for plan in plans:
-            try:
-                with self.env.cr.savepoint():
-                    queued |= self._run_plan(plan, now)
-            except Exception:  # noqa: BLE001 - one broken plan never stops the others
-                _logger.exception("Payment plan %s could not be processed", plan.id)
-        return queued._dispatch()
-
-    def _run_plan(self, plan, now):
-        if not plan._check_done():
-            return self.env["account.payment.reminder.message"]
-        policy = plan.move_ids[:1]._get_payment_reminder_policy()
-        tz = plan.partner_id.tz or (policy and policy._get_fallback_tz()) or "UTC"
-        kind, line = plan._get_due_reminder(to_local(now, tz).date())
-        if not kind:
-            return self.env["account.payment.reminder.message"]
-        if kind == "plan_broken":
-            plan._break(line)
-        return self._queue_plan_message(plan, kind, line, policy)
-
-    def _queue_plan_message(self, plan, kind, line=None, policy=None, trigger="cron"):
-        """Queue (and render) one message of a payment plan on its channel,
-        falling back to e-mail when the channel cannot reach the customer."""
-        policy = policy or plan.move_ids[:1]._get_payment_reminder_policy()
-        group = ReminderGroup(
-            policy=policy,
-            level=self.env["account.payment.reminder.level"],
-            partner=plan.partner_id,
-            moves=plan.move_ids,
-            amount=sum(plan.move_ids.mapped("payment_reminder_amount_open_signed")),
-        )
-        channels = list(dict.fromkeys([plan.channel, "email"]))
-        planned = self._plan_channels(group, channels=channels, strategy="fallback")
-        if not planned:
-            return self.env["account.payment.reminder.message"]
-        channel, recipient, address, reason = planned[0]
-        return self._queue(
-            [
-                Outgoing(
-                    group,
-                    channel,
-                    recipient,
-                    address,
-                    reason,
-                    kind=kind,
-                    trigger=trigger,
-                    plan=plan,
-                    plan_line=line,
-                    user=trigger == "manual" and self.env.user,
-                    key=f"{kind}:{plan.id}:{line.id if line else 'plan'}",
-                )
-            ]
-        )
-
-    def _queue_channels(self, failed, channels):
-        """Fallback: queue the next channel that can reach the customer after
-        ``failed`` failed for good. Returns the new queued message, if any."""
-        Message = self.env["account.payment.reminder.message"]
-        if not channels:
-            return Message
-        group = ReminderGroup(
-            policy=failed.policy_id or failed.move_ids[:1]._get_payment_reminder_policy(),
-            level=failed.level_id,
-            partner=failed.partner_id,
-            moves=failed.move_ids,
-            ref_dates=dict.fromkeys(failed.move_ids.ids, None),
-            amount=failed.amount_due,
-            recipient_tz=failed.tz or "UTC",
-        )
-        planned = self._plan_channels(group, channels=channels, strategy="fallback")
-        if not planned:
-            return Message
-        channel, recipient, address, reason = planned[0]
-        return self._queue(
-            [
-                Outgoing(
-                    group,
-                    channel,
-                    recipient,
-                    address,
-                    reason,
-                    kind=failed.kind,
-                    trigger=failed.trigger,
-                    parent=failed,
-                    plan=failed.plan_id,
-                    plan_line=failed.plan_line_id,
-                    user=failed.user_id,
-                    key=f"fallback:{failed.id}:{channel}",
-                )
-            ]
-        )
