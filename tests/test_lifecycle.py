@@ -32,8 +32,18 @@ class TestOneDispatchLoop(PaymentReminderCommon):
             }
         )
         cls.level_overdue.write(
-            {"use_whatsapp": True, "use_sms": True, "use_email": True, "channel_strategy": "fallback"}
+            {
+                "use_whatsapp": True,
+                "use_sms": True,
+                "use_email": True,
+                "channel_strategy": "fallback",
+                "sms_template_id": cls.env.ref("account_payment_reminder.sms_template_overdue").id,
+                "whatsapp_template_ids": [
+                    Command.set(cls.env.ref("account_payment_reminder.whatsapp_template_overdue").ids)
+                ],
+            }
         )
+        cls.gateway_mail.state = "disabled"
         # the sandbox cannot reach a number ending in 0000 on WhatsApp nor by SMS: e-mail is the last resort
         cls.customer.mobile = "+32 470 12 00 00"
 
@@ -42,10 +52,10 @@ class TestOneDispatchLoop(PaymentReminderCommon):
         with self.frozen("2026-04-07 09:00"):
             partners = [partner for partner, _count in self.Run._get_candidate_partners()]
             whatsapp = self.Run._apply(self.Run._decide(partners, self.utc(2026, 4, 7, 9, 0)))
-            self.assertEqual((whatsapp.channel, whatsapp.state), ("whatsapp", "queued"))
-            started = time.monotonic()
-            handed_over = whatsapp._dispatch()
-            elapsed = time.monotonic() - started
+        self.assertEqual((whatsapp.channel, whatsapp.state), ("whatsapp", "queued"))
+        started = time.monotonic()  # on the real clock: a frozen one would not see the waits
+        handed_over = whatsapp._dispatch()
+        elapsed = time.monotonic() - started
         sms, email = self.messages_for(invoice) - whatsapp
         self.assertEqual((whatsapp.state, sms.state, email.state), ("failed", "failed", "sent"))
         self.assertEqual((sms.parent_id, email.parent_id), (whatsapp, sms))
@@ -74,6 +84,11 @@ class TestNoCommitInARequest(PaymentReminderCommon):
             company_id=cls.company.id,
             company_ids=[cls.company.id],
         )
+        # outside tests Odoo's mail queue would reach for an SMTP server: the sandbox stands in for it
+        cls.gateway_mail.state = "disabled"
+        cls.env["account.payment.reminder.gateway"].create(
+            {"name": "Sandbox", "provider": "sandbox", "state": "test", "use_email": True, "sequence": 1}
+        )
 
     def as_in_production(self):
         self.startPatcher(patch.dict(config.options, {"test_enable": False}))
@@ -95,19 +110,21 @@ class TestNoCommitInARequest(PaymentReminderCommon):
         self.run_at("2026-04-01 10:00")
         message = self.messages_for(invoice)
         message.sudo().write({"state": "failed", "failure_code": "mail_smtp", "failure_reason": "Down."})
-        plan = self.env["account.payment.reminder.plan"].create(
-            {
-                "partner_id": self.customer.id,
-                "company_id": self.company.id,
-                "currency_id": invoice.currency_id.id,
-                "move_ids": [Command.set(invoice.ids)],
-                "state": "pending",
-                "line_ids": [
-                    Command.create({"date": date(2026, 5, 1), "amount": 200.0}),
-                    Command.create({"date": date(2026, 6, 1), "amount": 200.0}),
-                ],
-            }
-        )
+        later = self.create_invoice(due=date(2026, 3, 25), amount=400.0)
+        with self.frozen("2026-04-02 10:00"):
+            plan = self.env["account.payment.reminder.plan"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": self.company.id,
+                    "currency_id": later.currency_id.id,
+                    "move_ids": [Command.set(later.ids)],
+                    "state": "pending",
+                    "line_ids": [
+                        Command.create({"date": date(2026, 5, 1), "amount": 200.0}),
+                        Command.create({"date": date(2026, 6, 1), "amount": 200.0}),
+                    ],
+                }
+            )
         with self.frozen("2026-04-02 10:00"):
             self.as_in_production()
             message.with_user(self.accountant).action_retry()
