@@ -5,6 +5,8 @@ from odoo.exceptions import ValidationError
 
 from .account_payment_reminder_level import CHANNELS
 
+DEFAULT_RATE_LIMITS = {"whatsapp": 80.0, "twilio": 1.0}  # what each provider allows by default
+
 
 class AccountPaymentReminderGateway(models.Model):
     """Where messages of a channel go out. One record per account with a
@@ -37,7 +39,10 @@ class AccountPaymentReminderGateway(models.Model):
     supported_channels = fields.Char(compute="_compute_supported_channels")
     timeout = fields.Integer("Timeout (s)", default=10, help="How long to wait for the provider's answer.")
     rate_limit = fields.Float(
-        "Messages per Second", default=0.0, help="0 means no limit beyond what the provider enforces."
+        "Messages per Second",
+        default=0.0,
+        help="SMS count in segments. 0 means no limit beyond what the provider enforces. A new WhatsApp gateway "
+        "starts at 80 (Meta's limit per phone number), a Twilio one at 1 (a long code sends one segment a second).",
     )
     recipient_interval = fields.Integer(
         "Seconds Between Two Messages to a Recipient",
@@ -122,6 +127,9 @@ class AccountPaymentReminderGateway(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()  # _get_for_channel_id
+        for vals in vals_list:
+            if "rate_limit" not in vals:
+                vals["rate_limit"] = DEFAULT_RATE_LIMITS.get(vals.get("provider"), 0.0)
         return super().create(vals_list)
 
     def write(self, vals):

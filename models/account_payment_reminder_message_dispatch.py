@@ -110,14 +110,18 @@ class AccountPaymentReminderMessage(models.Model):
         return False
 
     def _respect_rate_limit(self, last_call, claim):
-        """Sleep as needed to keep the gateway under its messages per second."""
+        """Sleep as needed to keep the gateway under its rate: messages a
+        second, SMS segments a second for an SMS (a long code sends one
+        segment a second, so a three-segment SMS takes three)."""
         if claim.rate_limit > 0:
             previous = last_call.get(claim.gateway_id)
             if previous is not None:
-                wait = 1.0 / claim.rate_limit - (time.monotonic() - previous)
+                at, weight = previous
+                wait = weight / claim.rate_limit - (time.monotonic() - at)
                 if wait > 0:
                     time.sleep(wait)
-            last_call[claim.gateway_id] = time.monotonic()
+            weight = (self.segments or 1) if self.channel == "sms" else 1
+            last_call[claim.gateway_id] = (time.monotonic(), weight)
 
     def _get_claim_window(self, now):
         """(True, None) when the message may go now, else (False, when the

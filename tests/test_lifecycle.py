@@ -10,6 +10,7 @@ from odoo import Command
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import config
 
+from ..models.account_payment_reminder_message_dispatch import Claim
 from .common import PaymentReminderCommon
 
 
@@ -150,3 +151,25 @@ class TestNoCommitInARequest(PaymentReminderCommon):
             action = wizard.action_create_plan()
         plan = self.env["account.payment.reminder.plan"].browse(action["res_id"])
         self.assertEqual(plan.message_ids_reminder.mapped("state"), ["sent"])
+
+
+@tagged("post_install", "-at_install")
+class TestProviderRates(PaymentReminderCommon):
+    def test_each_provider_starts_at_what_it_allows(self):
+        Gateway = self.env["account.payment.reminder.gateway"]
+        whatsapp = Gateway.create({"name": "WA", "provider": "whatsapp", "use_whatsapp": True})
+        twilio = Gateway.create({"name": "SMS", "provider": "twilio", "use_sms": True})
+        sandbox = Gateway.create({"name": "Sandbox", "provider": "sandbox", "use_sms": True, "rate_limit": 5.0})
+        self.assertEqual((whatsapp.rate_limit, twilio.rate_limit, sandbox.rate_limit), (80.0, 1.0, 5.0))
+
+    def test_an_sms_waits_for_its_segments(self):
+        """A long code sends a segment at a time: after an SMS of three
+        segments, the next call waits three times as long as after one."""
+        sms = self.Message.new({"channel": "sms", "segments": 3})
+        claim = Claim(1, "+32470123456", 10.0, 0, (True, None))  # ten segments a second
+        last_call = {}
+        sms._respect_rate_limit(last_call, claim)
+        started = time.monotonic()
+        sms._respect_rate_limit(last_call, claim)
+        self.assertGreaterEqual(time.monotonic() - started, 0.28)
+        self.assertEqual(last_call[1][1], 3)
