@@ -16,8 +16,8 @@ from odoo.http import request
 
 from odoo.addons.sms.controllers.main import SmsController
 
-from ..tools.signatures import same_text, verify_meta_signature, verify_twilio_signature
-from ..tools.webhook_payloads import NUMBER_RE, MalformedPayload, parse_meta_payload, twilio_values
+from ..providers.twilio.signature import same_text, verify_meta_signature, verify_twilio_signature
+from ..providers.webhook import NUMBER_RE, MalformedPayload, parse_meta_payload, twilio_values
 
 _logger = logging.getLogger(__name__)
 

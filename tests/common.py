@@ -11,7 +11,7 @@ from odoo import Command, fields
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from .fake_providers import META_TOKEN, TWILIO_SID, TWILIO_TOKEN, FakeProviderServer
+from ..providers.fake_server import META_TOKEN, TWILIO_SID, TWILIO_TOKEN, FakeProviderServer
 
 
 class PaymentReminderCommon(AccountTestInvoicingCommon):

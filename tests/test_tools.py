@@ -1,9 +1,9 @@
 from odoo.tests import BaseCase, tagged
 
+from ..providers.twilio.signature import twilio_signature, verify_meta_signature, verify_twilio_signature
 from ..tools.keywords import classify
 from ..tools.phone import messaging_number
 from ..tools.plans import allocate_payments, split_amount
-from ..tools.signatures import twilio_signature, verify_meta_signature, verify_twilio_signature
 from ..tools.sms import first_non_gsm_char, segment_info, to_gsm
 
 TWILIO_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

@@ -3,8 +3,8 @@ method does the I/O (``_request``)."""
 
 from odoo.tools.translate import LazyTranslate
 
-from ..exceptions import ReminderProviderError
-from .http import NETWORK_CODES, call
+from ...exceptions import ReminderProviderError
+from ..http import NETWORK_CODES, call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 

@@ -3,8 +3,8 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..exceptions import ReminderProviderError
-from ..tools.twilio_api import DEFAULT_BASE_URL, TwilioClient
+from ...exceptions import ReminderProviderError
+from .client import DEFAULT_BASE_URL, TwilioClient
 
 
 class AccountPaymentReminderGateway(models.Model):

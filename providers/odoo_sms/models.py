@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..exceptions import ReminderProviderError
+from ...exceptions import ReminderProviderError
 
 # sms.sms failure types that may pass if tried again later
 TRANSIENT_FAILURES = {"sms_server", "unknown"}

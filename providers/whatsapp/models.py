@@ -3,8 +3,8 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..exceptions import ReminderProviderError
-from ..tools.whatsapp_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL, WhatsAppCloudClient
+from ...exceptions import ReminderProviderError
+from .client import DEFAULT_API_VERSION, DEFAULT_BASE_URL, WhatsAppCloudClient
 
 
 class AccountPaymentReminderGateway(models.Model):

@@ -5,8 +5,8 @@ import json
 
 from odoo.tools.translate import LazyTranslate
 
-from ..exceptions import ReminderProviderError
-from .http import NETWORK_CODES, call
+from ...exceptions import ReminderProviderError
+from ..http import NETWORK_CODES, call
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 

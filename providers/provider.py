@@ -13,7 +13,7 @@ import uuid
 from odoo import _, api, models
 
 from ..exceptions import ReminderProviderError
-from .account_payment_reminder_level import channel_label
+from ..models.account_payment_reminder_level import channel_label
 
 
 class AccountPaymentReminderProvider(models.AbstractModel):
