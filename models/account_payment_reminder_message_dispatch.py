@@ -7,7 +7,8 @@ from typing import NamedTuple
 
 from odoo import _, fields, models
 
-from ..exceptions import ReminderProviderError
+from ..exceptions import ReminderOptOutError, ReminderPermanentError, ReminderProviderError, ReminderRetryableError
+from ..providers.common import OutgoingPayload
 from ..tools.schedule import RETRY_MAX_ATTEMPTS, retry_delay
 
 _logger = logging.getLogger(__name__)
@@ -151,23 +152,64 @@ class AccountPaymentReminderMessage(models.Model):
         gateway = self.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
         try:
             if not gateway or gateway.state == "disabled":
-                raise ReminderProviderError(_("No active gateway for this channel."), code="no_gateway")
+                raise ReminderPermanentError(_("No active gateway for this channel."), code="no_gateway")
             if not self.recipient:
-                raise ReminderProviderError(_("No address to send to."), code="no_recipient")
+                raise ReminderPermanentError(_("No address to send to."), code="no_recipient")
             if self.channel == "email" and not self.body_html:
-                raise ReminderProviderError(_("The level has no e-mail template."), code="no_template")
+                raise ReminderPermanentError(_("The level has no e-mail template."), code="no_template")
             if self.channel != "email" and not (self.body or self.whatsapp_template_id):
-                raise ReminderProviderError(_("The level has no template for this channel."), code="no_template")
+                raise ReminderPermanentError(_("The level has no template for this channel."), code="no_template")
+            payload = self._prepare_outgoing_payload()
             # a provider error that breaks the transaction stays with this message
             with self.env.cr.savepoint():
-                result = gateway._get_provider()._send(gateway, self)
+                result = gateway._get_provider()._send(gateway, payload)
         except ReminderProviderError as error:
             self._handle_failure(error)
             return
         except Exception as error:  # noqa: BLE001 - one bad message never stops the run
             _logger.exception("Payment reminder %s: unexpected provider error", self.id)
-            self._handle_failure(ReminderProviderError(_("Unexpected error: %(error)s", error=error), code="internal"))
+            self._handle_failure(ReminderPermanentError(_("Unexpected error: %(error)s", error=error), code="internal"))
             return
+        self._record_sent(result)
+
+    def _prepare_outgoing_payload(self):
+        """The message as its provider gets it: plain values, read once (no
+        provider reads the message itself)."""
+        self.ensure_one()
+        template = self.whatsapp_template_id
+        params, button = self._get_whatsapp_values() if template else ((), None)
+        partner = self.recipient_partner_id
+        values = {}
+        if self.channel == "email":
+            values = {
+                "subject": self.subject or "",
+                "body_html": self.body_html or "",
+                "email_from": self.email_from or self.company_id.email_formatted or "",
+                "reply_to": self.company_id.email_formatted or "",
+                "headers": self._get_email_headers(),
+            }
+        elif self.channel == "whatsapp":
+            values["whatsapp_window_open"] = bool(partner) and partner._payment_reminder_whatsapp_window_open()
+        return OutgoingPayload(
+            message_id=self.id,
+            channel=self.channel,
+            recipient=self.recipient or "",
+            body=self.body or "",
+            partner_id=partner.id or None,
+            idempotency_key=self.idempotency_key or "",
+            segments=self.segments or 0,
+            whatsapp_template=template.template_name or "",
+            whatsapp_lang=template.lang_code or "",
+            whatsapp_params=tuple(params),
+            whatsapp_button=button or "",
+            twilio_content_sid=template.twilio_content_sid or "",
+            **values,
+        )
+
+    def _record_sent(self, result):
+        """Record what the provider answered for this message (a dict of
+        ``_send``, or of ``_send_batch``)."""
+        self.ensure_one()
         vals = {
             "provider_message_id": result.get("provider_message_id"),
             "mail_id": result.get("mail_id"),
@@ -183,9 +225,13 @@ class AccountPaymentReminderMessage(models.Model):
         _logger.info("Payment reminder %s sent by %s to %s", self.id, self.channel, self.recipient)
 
     def _handle_failure(self, error):
-        """Retry a transient error later; fail a permanent one and fall back."""
+        """Retry a retryable error later (not before the provider's
+        ``retry_after``); fail a permanent one and fall back."""
         reason = error.message(self.lang or self.env.lang)
-        delay = error.transient and retry_delay(self.attempt_count)
+        retryable = isinstance(error, ReminderRetryableError)
+        delay = retryable and retry_delay(self.attempt_count)
+        if delay and error.retry_after:
+            delay = max(delay, timedelta(seconds=error.retry_after))
         if delay:
             next_attempt = fields.Datetime.now() + delay
             _logger.info("Payment reminder %s: %s (retry in %s)", self.id, reason, delay)
@@ -206,7 +252,7 @@ class AccountPaymentReminderMessage(models.Model):
                 }
             )
             return
-        if error.transient:
+        if retryable:
             reason = _(
                 "%(reason)s Given up after %(attempts)s attempts.",
                 reason=reason.rstrip(".") + ".",
@@ -221,7 +267,7 @@ class AccountPaymentReminderMessage(models.Model):
                 "failure_reason": reason,
             }
         )
-        if error.opt_out and self.recipient_partner_id:
+        if isinstance(error, ReminderOptOutError) and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
         self.env["account.payment.reminder.run"]._queue_fallbacks(self)._dispatch()
 

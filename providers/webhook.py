@@ -1,6 +1,9 @@
-"""Webhook payloads checked and flattened into plain values (no ORM).
+"""Webhook payloads checked and flattened into plain values (no ORM): the
+checks every provider's ``payloads.py`` builds on.
 
-The controllers read what a provider posts only through these functions.
+The controllers read what a provider posts only through their provider's
+payload functions.
+
 Every level is type-checked: an envelope that is not what the provider
 documents raises :class:`MalformedPayload` (the request is refused), and an
 item of an unexpected shape inside a valid envelope is set aside with the
@@ -8,6 +11,7 @@ reason, so that one malformed item never costs the valid ones of the same
 request.
 """
 
+import hmac
 import re
 from datetime import UTC, datetime
 
@@ -37,7 +41,7 @@ def parse_timestamp(value):
     return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
 
 
-def _text(value, name, required=False, max_length=MAX_TEXT_LENGTH):
+def check_text(value, name, required=False, max_length=MAX_TEXT_LENGTH):
     if value is None or value == "":
         if required:
             raise MalformedPayload(f"{name} is missing")
@@ -47,7 +51,7 @@ def _text(value, name, required=False, max_length=MAX_TEXT_LENGTH):
     return value
 
 
-def _object(value, name, required=False):
+def check_object(value, name, required=False):
     if value is None:
         if required:
             raise MalformedPayload(f"{name} is missing")
@@ -57,7 +61,7 @@ def _object(value, name, required=False):
     return value
 
 
-def _list(value, name):
+def check_list(value, name):
     if value is None:
         return []
     if not isinstance(value, list):
@@ -65,129 +69,14 @@ def _list(value, name):
     return value
 
 
-def _code(value):
+def check_code(value):
     if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
         return value
     raise MalformedPayload("error code is neither a number nor a string")
 
 
-# === META (WhatsApp Business Cloud API) === #
-
-
-def parse_meta_payload(payload):
-    """Statuses and inbound messages of a Meta webhook payload.
-
-    :returns: ``(statuses, messages, skipped)``: statuses as dicts with ``id``,
-        ``status``, ``when``, ``code`` and ``reason``; inbound messages as
-        dicts with ``number`` (E.164), ``text``, ``reply`` (a quick reply's
-        id) and ``when``; ``skipped`` lists why items were set aside.
-    :raises MalformedPayload: when the envelope itself (an object with an
-        ``entry`` list) is not what Meta documents.
-    """
-    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
-        raise MalformedPayload("the payload is not an object with an 'entry' list")
-    statuses, messages, skipped = [], [], []
-    for value in _meta_values(payload["entry"], skipped):
-        try:
-            value_error = _meta_error(value.get("errors"))
-        except MalformedPayload as error:
-            skipped.append(f"value errors: {error}")
-            value_error = (None, None)
-        for key, parse, found in (("statuses", _meta_status, statuses), ("messages", _meta_inbound, messages)):
-            try:
-                items = _list(value.get(key), key)
-            except MalformedPayload as error:
-                skipped.append(str(error))
-                continue
-            for item in items:
-                try:
-                    found.append(parse(item, value_error))
-                except MalformedPayload as error:
-                    skipped.append(f"{key}: {error}")
-    return statuses, messages, skipped
-
-
-def _meta_values(entries, skipped):
-    """The ``value`` objects of every change of every entry."""
-    for entry in entries:
-        try:
-            changes = _list(_object(entry, "entry", required=True).get("changes"), "changes")
-        except MalformedPayload as error:
-            skipped.append(str(error))
-            continue
-        for change in changes:
-            try:
-                yield _object(_object(change, "change", required=True).get("value"), "value", required=True)
-            except MalformedPayload as error:
-                skipped.append(str(error))
-
-
-def _meta_error(errors):
-    """(code, reason) of the first error of an ``errors`` list."""
-    errors = _list(errors, "errors")
-    if not errors:
-        return None, None
-    error = _object(errors[0], "error", required=True)
-    details = _object(error.get("error_data"), "error_data").get("details")
-    reason = (
-        _text(details, "error details")
-        or _text(error.get("message"), "error message")
-        or _text(error.get("title"), "error title")
-    )
-    return _code(error.get("code")), reason or None
-
-
-def _meta_status(item, value_error):
-    item = _object(item, "status", required=True)
-    code, reason = _meta_error(item.get("errors")) if item.get("errors") else value_error
-    return {
-        "id": _text(item.get("id"), "id", required=True, max_length=MAX_ID_LENGTH),
-        "status": _text(item.get("status"), "status", required=True, max_length=64),
-        "when": parse_timestamp(item.get("timestamp")),
-        "code": code,
-        "reason": reason,
-    }
-
-
-def _meta_inbound(item, _value_error):
-    item = _object(item, "message", required=True)
-    sender = _text(item.get("from"), "from", required=True, max_length=32)
-    if not NUMBER_RE.match(sender):
-        raise MalformedPayload("from is not a phone number")
-    text, reply = _meta_text(item)
-    when = parse_timestamp(item.get("timestamp"))
-    return {"number": "+" + sender.lstrip("+"), "text": text, "reply": reply, "when": when}
-
-
-def _meta_text(item):
-    """(text, quick reply id) of an inbound WhatsApp message."""
-    kind = _text(item.get("type"), "type", max_length=64)
-    if kind == "text":
-        return _text(_object(item.get("text"), "text").get("body"), "body"), None
-    if kind == "button":
-        button = _object(item.get("button"), "button")
-        text = _text(button.get("text"), "button text")
-        return text, _text(button.get("payload"), "button payload") or text or None
-    if kind == "interactive":
-        interactive = _object(item.get("interactive"), "interactive")
-        reply = _object(interactive.get("button_reply") or interactive.get("list_reply"), "reply")
-        title = _text(reply.get("title"), "reply title")
-        return title, _text(reply.get("id"), "reply id", max_length=MAX_ID_LENGTH) or title or None
-    return "", None
-
-
-# === TWILIO === #
-
-
-def twilio_values(params, *names):
-    """The single string value of each parameter in ``names`` ("" when
-    absent). Twilio sends each once: a repeated one is malformed."""
-    values = []
-    for name in names:
-        value = params.get(name)
-        if isinstance(value, list):
-            if len(value) != 1:
-                raise MalformedPayload(f"{name} is repeated")
-            value = value[0]
-        values.append(_text(value, name))
-    return values
+def same_text(given, expected) -> bool:
+    """Constant-time equality of two strings, any characters included
+    (``hmac.compare_digest`` raises TypeError on non-ASCII ``str``: a forged
+    header must be refused, not crash the request)."""
+    return hmac.compare_digest(str(given).encode(), str(expected).encode())

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, tagged
 
-from ..providers.fake_server import TWILIO_SID, TWILIO_TOKEN
+from ..providers.twilio.fake import TWILIO_SID, TWILIO_TOKEN
 from ..providers.twilio.signature import twilio_signature
 from .common import ChannelCommon
 

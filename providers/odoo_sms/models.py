@@ -1,9 +1,11 @@
+"""Odoo SMS: the reminders go out as ``sms.sms`` through Odoo's own ``sms``
+module and its IAP credits, many in one IAP call (``sms.sms._send`` sends a
+recordset as one batch, grouped by text)."""
+
 from odoo import _, api, fields, models
 
-from ...exceptions import ReminderProviderError
-
-# sms.sms failure types that may pass if tried again later
-TRANSIENT_FAILURES = {"sms_server", "unknown"}
+from ...exceptions import ReminderPermanentError, ReminderRetryableError
+from .const import RETRYABLE_FAILURES
 
 
 class AccountPaymentReminderGateway(models.Model):
@@ -26,25 +28,48 @@ class AccountPaymentReminderProviderOdooSms(models.AbstractModel):
         return {"sms"}
 
     @api.model
-    def _send(self, gateway, message):
+    def _send(self, gateway, payload):
+        (result,) = self._send_batch(gateway, [payload])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    @api.model
+    def _send_batch(self, gateway, payloads):
+        """One IAP call for all ``payloads``: Odoo's ``sms.sms._send`` sends a
+        recordset in one request (its texts grouped, each number with its uuid)."""
+        if not payloads:
+            return []
         # sudo: sms.sms is a technical model that only system users may write
-        sms = (
+        sms_records = (
             self.env["sms.sms"]
             .sudo()
             .create(
-                {
-                    "number": message.recipient,
-                    "body": message.body,
-                    "partner_id": message.recipient_partner_id.id,
-                }
+                [
+                    {"number": payload.recipient, "body": payload.body, "partner_id": payload.partner_id}
+                    for payload in payloads
+                ]
             )
         )
-        sms._send(unlink_failed=False, unlink_sent=False, raise_exception=False)
-        if sms.state == "error":
-            label = dict(sms._fields["failure_type"]._description_selection(self.env)).get(sms.failure_type)
-            raise ReminderProviderError(
-                _("Odoo SMS refused the message: %(reason)s", reason=label or sms.failure_type),
-                code=sms.failure_type,
-                transient=sms.failure_type in TRANSIENT_FAILURES,
-            )
-        return {"provider_message_id": sms.uuid, "state": "delivered" if sms.state == "sent" else "sent"}
+        sms_records._send(unlink_failed=False, unlink_sent=False, raise_exception=False)
+        labels = dict(self.env["sms.sms"]._fields["failure_type"]._description_selection(self.env))
+        results = []
+        for sms in sms_records:
+            if sms.state == "error":
+                error_class = (
+                    ReminderRetryableError if sms.failure_type in RETRYABLE_FAILURES else ReminderPermanentError
+                )
+                results.append(
+                    error_class(
+                        _(
+                            "Odoo SMS refused the message: %(reason)s",
+                            reason=labels.get(sms.failure_type) or sms.failure_type,
+                        ),
+                        code=sms.failure_type,
+                    )
+                )
+            else:
+                results.append(
+                    {"provider_message_id": sms.uuid, "state": "delivered" if sms.state == "sent" else "sent"}
+                )
+        return results
