@@ -9,7 +9,8 @@ from .account_payment_reminder_level import CHANNELS
 class AccountPaymentReminderGateway(models.Model):
     """Where messages of a channel go out. One record per account with a
     provider; the provider's behaviour lives in the AbstractModel
-    ``account.payment.reminder.provider.<provider>`` (see _get_provider)."""
+    ``account.payment.reminder.provider.<provider>`` (see _get_provider), in
+    its folder ``providers/<provider>/``."""
 
     _name = "account.payment.reminder.gateway"
     _description = "Payment Reminder Gateway"

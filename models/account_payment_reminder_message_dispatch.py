@@ -159,10 +159,9 @@ class AccountPaymentReminderMessage(models.Model):
                 raise ReminderPermanentError(_("The level has no e-mail template."), code="no_template")
             if self.channel != "email" and not (self.body or self.whatsapp_template_id):
                 raise ReminderPermanentError(_("The level has no template for this channel."), code="no_template")
-            payload = self._prepare_outgoing_payload()
             # a provider error that breaks the transaction stays with this message
             with self.env.cr.savepoint():
-                result = gateway._get_provider()._send(gateway, payload)
+                result = gateway._get_provider()._send(gateway, self._prepare_outgoing_payload())
         except ReminderProviderError as error:
             self._handle_failure(error)
             return
@@ -178,24 +177,21 @@ class AccountPaymentReminderMessage(models.Model):
         self.ensure_one()
         template = self.whatsapp_template_id
         params, button = self._get_whatsapp_values() if template else ((), None)
-        partner = self.recipient_partner_id
         values = {}
         if self.channel == "email":
             values = {
-                "subject": self.subject or "",
                 "body_html": self.body_html or "",
                 "email_from": self.email_from or self.company_id.email_formatted or "",
                 "reply_to": self.company_id.email_formatted or "",
                 "headers": self._get_email_headers(),
             }
-        elif self.channel == "whatsapp":
-            values["whatsapp_window_open"] = bool(partner) and partner._payment_reminder_whatsapp_window_open()
         return OutgoingPayload(
             message_id=self.id,
             channel=self.channel,
             recipient=self.recipient or "",
             body=self.body or "",
-            partner_id=partner.id or None,
+            subject=self.subject or "",
+            partner_id=self.recipient_partner_id.id or None,
             idempotency_key=self.idempotency_key or "",
             segments=self.segments or 0,
             whatsapp_template=template.template_name or "",

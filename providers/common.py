@@ -42,6 +42,3 @@ class OutgoingPayload:
     """The dynamic end of the template's URL button, if any."""
     twilio_content_sid: str = ""
     """The same template approved on Twilio (Content API), if any."""
-    whatsapp_window_open: bool = False
-    """True within 24 hours of the customer's last WhatsApp message: free-form
-    text may be sent only then."""

@@ -93,7 +93,10 @@ class FakeHandler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, str(value))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except BrokenPipeError:  # the client gave up waiting (a test of a slow answer)
+            self.close_connection = True
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)

@@ -101,6 +101,11 @@ class AccountPaymentReminderProvider(models.AbstractModel):
     @api.model
     def _check_whatsapp_free_text(self, payload, code):
         """WhatsApp takes free text (no approved template) only within 24 hours
-        of the customer's last message; raise ``code``'s error otherwise."""
-        if not payload.whatsapp_window_open:
+        of the customer's last message; raise ``code``'s error otherwise.
+
+        The window is read here, when free text is about to go, not for every
+        payload: most WhatsApp reminders are templates, and a read per message
+        costs a query once the dispatch's commit has emptied the cache."""
+        partner = self.env["res.partner"].browse(payload.partner_id)
+        if not (partner and partner._payment_reminder_whatsapp_window_open()):
             raise self._get_receipt_error(code, None)
