@@ -1,24 +1,26 @@
-"""Errors raised by the reminder providers and handled by the dispatcher."""
+"""Errors raised by the reminder providers and handled by the dispatcher.
+
+The dispatcher decides from the type: a :class:`ReminderRetryableError` is
+tried again later (not before its ``retry_after``), anything else fails the
+message and falls back; a :class:`ReminderOptOutError` also records that the
+customer opted out of the channel.
+"""
 
 
 class ReminderProviderError(Exception):
-    """A provider refused or could not take a message.
+    """A provider refused or could not take a message (the base of the typed
+    errors below; raised as such, it is permanent).
 
-    :param reason: a human sentence (a lazy translation from ``tools`` or a
-        translated string), shown on the message and in the chatter
+    :param reason: a human sentence (a lazy translation or a translated
+        string), shown on the message and in the chatter
     :param code: the provider's own error code, kept for reports
-    :param transient: True when the same message may succeed later (rate
-        limit, timeout, 5xx); the dispatcher retries it with backoff
-    :param opt_out: True when the provider says the recipient opted out
     :param detail: the provider's own words, appended untranslated
     """
 
-    def __init__(self, reason, code=None, transient=False, opt_out=False, detail=None):
+    def __init__(self, reason, code=None, detail=None):
         super().__init__(getattr(reason, "_source", reason))
         self.reason = reason
         self.code = str(code) if code not in (None, "") else None
-        self.transient = transient
-        self.opt_out = opt_out
         self.detail = detail
 
     def message(self, lang=None):
@@ -26,3 +28,24 @@ class ReminderProviderError(Exception):
         reason = self.reason
         text = reason._translate(lang or "en_US") if hasattr(reason, "_translate") else str(reason)
         return f"{text} ({self.detail})" if self.detail and self.detail not in text else text
+
+
+class ReminderRetryableError(ReminderProviderError):
+    """The same message may pass later: a rate limit, a timeout, a 5xx.
+
+    :param retry_after: seconds the provider asks to wait (an HTTP
+        ``Retry-After``), or None; the retry never comes earlier, and never
+        earlier than the dispatcher's own backoff either
+    """
+
+    def __init__(self, reason, code=None, retry_after=None, detail=None):
+        super().__init__(reason, code=code, detail=detail)
+        self.retry_after = retry_after
+
+
+class ReminderPermanentError(ReminderProviderError):
+    """The message will never pass as it is: the next channel is tried."""
+
+
+class ReminderOptOutError(ReminderPermanentError):
+    """The provider says the recipient opted out of this channel."""

@@ -11,7 +11,8 @@ DEFAULT_RATE_LIMITS = {"whatsapp": 80.0, "twilio": 1.0}  # what each provider al
 class AccountPaymentReminderGateway(models.Model):
     """Where messages of a channel go out. One record per account with a
     provider; the provider's behaviour lives in the AbstractModel
-    ``account.payment.reminder.provider.<provider>`` (see _get_provider)."""
+    ``account.payment.reminder.provider.<provider>`` (see _get_provider), in
+    its folder ``providers/<provider>/``."""
 
     _name = "account.payment.reminder.gateway"
     _description = "Payment Reminder Gateway"

@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 from odoo import _, fields, models
 
-from ..exceptions import ReminderProviderError
+from ..exceptions import ReminderOptOutError, ReminderPermanentError, ReminderProviderError, ReminderRetryableError
+from ..providers.common import OutgoingPayload
 from ..tools.schedule import RETRY_MAX_ATTEMPTS, retry_delay
 
 _logger = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class Claim(NamedTuple):
     rate_limit: float  # messages per second through the gateway, 0 for no limit
     recipient_interval: int  # seconds between two messages to one recipient, 0 for none
     window: tuple  # (inside the send window, when it opens next): see policy._check_send_window
+    batch_size: int = 1  # messages the provider takes in one call
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -48,44 +50,67 @@ class AccountPaymentReminderMessage(models.Model):
         """
         now = fields.Datetime.now()
         sent = to_log = self.browse()
-        last_call = {}  # gateway id -> monotonic time of its last call in this loop
-        todo = deque(self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now))
-        claims = self.browse([message.id for message in todo])._prepare_claims(now)
+        last_call = {}  # gateway id -> (monotonic time of its last call in this loop, its weight)
+        due = self.filtered(lambda m: m.state == "queued" and (m.next_attempt_at or now) <= now)
+        claims = due._prepare_claims(now)
+        # by gateway, so that a provider that takes many messages in one call gets them together
+        todo = deque(due.sorted(lambda m: (claims[m.id].gateway_id, m.id)))
         while todo:
-            # a commit empties the cache: read this message again, not the whole batch
+            # a commit empties the cache: read these messages again, not the whole batch
             message = todo.popleft().with_prefetch()
-            claim = claims.get(message.id) or message._prepare_claims(now)[message.id]
-            if message._wait_for_recipient(now, claim) or not message._claim(now, claim.window):
+            gateway_id, batch_size = claims[message.id].gateway_id, claims[message.id].batch_size
+            batch = message._take(now, claims[message.id])
+            # a provider that takes many messages in one call gets the next ones of its gateway too
+            while batch and len(batch) < batch_size and todo and claims[todo[0].id].gateway_id == gateway_id:
+                message = todo.popleft().with_prefetch()
+                batch |= message._take(now, claims[message.id])
+            if not batch:
                 continue  # later, or another run took it
             if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit  # the claim is durable before the provider call
-            message._respect_rate_limit(last_call, claim)
-            fallbacks = message._send_one()
-            sent |= message
-            if message.state != "queued":
-                to_log |= message
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # the claims are durable before the provider call
+            for message in batch:
+                message._respect_rate_limit(last_call, claims[message.id])
+            fallbacks = batch._send_claimed()
+            sent |= batch
+            to_log |= batch.filtered(lambda m: m.state != "queued")
             if len(to_log) >= CHATTER_CHUNK:
                 to_log._log_in_chatter()
                 to_log = self.browse()
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the provider's answer is durable at once
-            todo.extend(fallbacks.filtered(lambda m: m.state == "queued"))
+            for fallback in fallbacks.filtered(lambda m: m.state == "queued"):
+                claims[fallback.id] = fallback._prepare_claims(now)[fallback.id]
+                todo.append(fallback)
         to_log._log_in_chatter()
         return sent
+
+    def _take(self, now, claim):
+        """This message, claimed for sending now; empty when it must wait (its
+        recipient, its send window) or another run took it."""
+        if self._wait_for_recipient(now, claim) or not self._claim(now, claim.window):
+            return self.browse()
+        return self
 
     def _prepare_claims(self, now):
         """{message id: Claim}, read at once while the messages are in the
         cache: each commit of the dispatch empties it, and reading a message,
         its gateway and its policy again before each claim costs three
         queries a message."""
-        windows, claims = {}, {}
+        windows, claims, batch_sizes = {}, {}, {}
         for message in self:
             gateway = message.gateway_id
             key = (message.trigger, message.policy_id.id, message.tz)
             if key not in windows:
                 windows[key] = message._get_claim_window(now)
+            if gateway.id not in batch_sizes:
+                batch_sizes[gateway.id] = gateway.provider and gateway._get_provider()._get_batch_size() or 1
             claims[message.id] = Claim(
-                gateway.id, message.recipient, gateway.rate_limit, gateway.recipient_interval, windows[key]
+                gateway.id,
+                message.recipient,
+                gateway.rate_limit,
+                gateway.recipient_interval,
+                windows[key],
+                batch_sizes[gateway.id],
             )
         return claims
 
@@ -157,31 +182,109 @@ class AccountPaymentReminderMessage(models.Model):
         self.invalidate_recordset(["state", "attempt_count", "claimed_at"])
         return claimed
 
+    def _send_claimed(self):
+        """Call the provider for these claimed messages (of one gateway: one
+        call for them all when the provider takes many at once) and record
+        each outcome. Returns the fallbacks queued for those that failed for
+        good, for the caller's dispatch loop."""
+        if len(self) == 1:
+            return self._send_one()
+        ready, fallbacks = self.browse(), self.browse()
+        for message in self:
+            error = message._check_sendable()
+            if error:
+                fallbacks |= message._handle_failure(error)
+            else:
+                ready |= message
+        if not ready:
+            return fallbacks
+        gateway = ready.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
+        payloads = [message._prepare_outgoing_payload() for message in ready]
+        try:
+            # a provider error that breaks the transaction stays with these messages
+            with self.env.cr.savepoint():
+                results = gateway._get_provider()._send_batch(gateway, payloads)
+        except Exception as error:  # noqa: BLE001 - one bad call never stops the run
+            _logger.exception("Payment reminders %s: unexpected provider error", ready.ids)
+            results = [ReminderPermanentError(_("Unexpected error: %(error)s", error=error), code="internal")] * len(
+                ready
+            )
+        for message, result in zip(ready, results, strict=True):
+            if isinstance(result, ReminderProviderError):
+                fallbacks |= message._handle_failure(result)
+            else:
+                fallbacks |= message._record_sent(result)
+        return fallbacks
+
+    def _check_sendable(self):
+        """The error that stops this claimed message before its provider, or None."""
+        gateway = self.gateway_id
+        if not gateway or gateway.state == "disabled":
+            return ReminderPermanentError(_("No active gateway for this channel."), code="no_gateway")
+        if not self.recipient:
+            return ReminderPermanentError(_("No address to send to."), code="no_recipient")
+        if self.channel == "email" and not self.body_html:
+            return ReminderPermanentError(_("The level has no e-mail template."), code="no_template")
+        if self.channel != "email" and not (self.body or self.whatsapp_template_id):
+            return ReminderPermanentError(_("The level has no template for this channel."), code="no_template")
+        return None
+
     def _send_one(self):
         """Call the provider for one claimed message and record the outcome.
-        Returns the fallback queued when it failed for good, for the caller's
-        dispatch loop."""
+        Returns the fallback queued when it failed for good."""
         self.ensure_one()
         gateway = self.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
         try:
-            if not gateway or gateway.state == "disabled":
-                raise ReminderProviderError(_("No active gateway for this channel."), code="no_gateway")
-            if not self.recipient:
-                raise ReminderProviderError(_("No address to send to."), code="no_recipient")
-            if self.channel == "email" and not self.body_html:
-                raise ReminderProviderError(_("The level has no e-mail template."), code="no_template")
-            if self.channel != "email" and not (self.body or self.whatsapp_template_id):
-                raise ReminderProviderError(_("The level has no template for this channel."), code="no_template")
+            error = self._check_sendable()
+            if error:
+                raise error
             # a provider error that breaks the transaction stays with this message
             with self.env.cr.savepoint():
-                result = gateway._get_provider()._send(gateway, self)
+                result = gateway._get_provider()._send(gateway, self._prepare_outgoing_payload())
         except ReminderProviderError as error:
             return self._handle_failure(error)
         except Exception as error:  # noqa: BLE001 - one bad message never stops the run
             _logger.exception("Payment reminder %s: unexpected provider error", self.id)
             return self._handle_failure(
-                ReminderProviderError(_("Unexpected error: %(error)s", error=error), code="internal")
+                ReminderPermanentError(_("Unexpected error: %(error)s", error=error), code="internal")
             )
+        return self._record_sent(result)
+
+    def _prepare_outgoing_payload(self):
+        """The message as its provider gets it: plain values, read once (no
+        provider reads the message itself)."""
+        self.ensure_one()
+        template = self.whatsapp_template_id
+        params, button = self._get_whatsapp_values() if template else ((), None)
+        values = {}
+        if self.channel == "email":
+            values = {
+                "body_html": self.body_html or "",
+                "email_from": self.email_from or self.company_id.email_formatted or "",
+                "reply_to": self.company_id.email_formatted or "",
+                "headers": self._get_email_headers(),
+            }
+        return OutgoingPayload(
+            message_id=self.id,
+            channel=self.channel,
+            recipient=self.recipient or "",
+            body=self.body or "",
+            subject=self.subject or "",
+            partner_id=self.recipient_partner_id.id or None,
+            idempotency_key=self.idempotency_key or "",
+            segments=self.segments or 0,
+            whatsapp_template=template.template_name or "",
+            whatsapp_lang=template.lang_code or "",
+            whatsapp_params=tuple(params),
+            whatsapp_button=button or "",
+            twilio_content_sid=template.twilio_content_sid or "",
+            **values,
+        )
+
+    def _record_sent(self, result):
+        """Record what the provider answered for this message (a dict of
+        ``_send``, or of ``_send_batch``)."""
+        self.ensure_one()
         vals = {
             "provider_message_id": result.get("provider_message_id"),
             "mail_id": result.get("mail_id"),
@@ -198,10 +301,14 @@ class AccountPaymentReminderMessage(models.Model):
         return self.browse()
 
     def _handle_failure(self, error):
-        """Retry a transient error later; fail a permanent one and return its
-        fallback, queued (stage 5, account_payment_reminder_message_fallback.py)."""
+        """Retry a retryable error later (not before the provider's
+        ``retry_after``); fail a permanent one and return its fallback,
+        queued (stage 5, account_payment_reminder_message_fallback.py)."""
         reason = error.message(self.lang or self.env.lang)
-        delay = error.transient and retry_delay(self.attempt_count)
+        retryable = isinstance(error, ReminderRetryableError)
+        delay = retryable and retry_delay(self.attempt_count)
+        if delay and error.retry_after:
+            delay = max(delay, timedelta(seconds=error.retry_after))
         if delay:
             next_attempt = fields.Datetime.now() + delay
             _logger.info("Payment reminder %s: %s (retry in %s)", self.id, reason, delay)
@@ -222,7 +329,7 @@ class AccountPaymentReminderMessage(models.Model):
                 }
             )
             return self.browse()
-        if error.transient:
+        if retryable:
             reason = _(
                 "%(reason)s Given up after %(attempts)s attempts.",
                 reason=reason.rstrip(".") + ".",
@@ -237,6 +344,6 @@ class AccountPaymentReminderMessage(models.Model):
                 "failure_reason": reason,
             }
         )
-        if error.opt_out and self.recipient_partner_id:
+        if isinstance(error, ReminderOptOutError) and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
         return self._queue_fallbacks()

@@ -4,6 +4,7 @@ import logging
 
 from odoo import _, api, fields, models
 
+from ..exceptions import ReminderOptOutError
 from ..tools.keywords import classify
 from .account_payment_reminder_level import channel_label
 
@@ -38,7 +39,7 @@ class AccountPaymentReminderMessage(models.Model):
         moved = message._apply_status("failed", when=when, code=error.code, reason=text)
         if moved:
             _logger.warning("Payment reminder %s not delivered: %s", message.id, text)
-            if error.opt_out:
+            if isinstance(error, ReminderOptOutError):
                 message.partner_id._payment_reminder_set_opt_out(message.channel, text)
             message._log_in_chatter()
             message.fallback_pending = True

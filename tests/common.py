@@ -11,7 +11,10 @@ from odoo import Command, fields
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from .fake_providers import META_TOKEN, TWILIO_SID, TWILIO_TOKEN, FakeProviderServer
+from ..providers.fake_server import FakeProviderServer
+from ..providers.odoo_sms.fake import IapSmsFake
+from ..providers.twilio.fake import TWILIO_SID, TWILIO_TOKEN, TwilioFake
+from ..providers.whatsapp.fake import META_TOKEN, MetaFake
 
 
 class PaymentReminderCommon(AccountTestInvoicingCommon):
@@ -177,7 +180,7 @@ class ChannelCommon(PaymentReminderCommon):
         # the channel tests are about the channels and templates of one level: an invoice gets the level of its
         # age at once, as the policy's catch-up allows (tests/test_ladder.py climbs the ladder one level at a time)
         cls.policy.catch_up = True
-        cls.fake = FakeProviderServer().start()
+        cls.fake = FakeProviderServer(MetaFake, TwilioFake, IapSmsFake).start()
         cls.addClassCleanup(cls.fake.stop)
         ref = cls.env.ref
         for key in ("courtesy", "due", "overdue", "followup", "final"):

@@ -3,6 +3,8 @@ from datetime import date, datetime, timedelta
 
 from odoo.tests import tagged
 
+from ..exceptions import ReminderPermanentError
+from ..providers.common import OutgoingPayload
 from .common import ChannelCommon
 
 OVERDUE = "2026-04-07 09:00"  # an invoice due on 2026-03-31 reaches the overdue level
@@ -76,6 +78,19 @@ class TestWhatsApp(ChannelCommon):
         self.assertEqual(message.state, "sent")
         self.assertEqual(message.attempt_count, 2)
         self.assertFalse(message.failure_reason)
+
+    def test_rate_limit_waits_for_the_providers_retry_after(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.fake.answer("+32470123456", 429, _meta_error(130429, "Rate limit hit"), headers={"Retry-After": "3600"})
+        self.run_at(OVERDUE)
+        message = self.messages_for(invoice)
+        self.assertEqual((message.state, message.failure_code), ("queued", "130429"))
+        self.assertEqual(message.next_attempt_at, datetime(2026, 4, 7, 10, 0), "not before Meta's hour")
+        self.assertIn("tried again in 60 minutes, at 10:00 UTC (attempt 2 of 6)", message.failure_reason)
+        self.run_at("2026-04-07 09:30")
+        self.assertEqual(len(self.fake.sent("meta")), 1, "the backoff alone would have retried at 09:05")
+        self.run_at("2026-04-07 10:01")
+        self.assertEqual(message.state, "sent")
 
     def test_server_errors_and_slow_answers_are_transient(self):
         invoice = self.create_invoice(due=date(2026, 3, 31))
@@ -259,6 +274,66 @@ class TestSms(ChannelCommon):
         self.run_at("2026-04-08 09:00")
         self.assertEqual(self.messages_for(later).channel, "email")
 
+    def test_twilio_rate_limit_waits_for_the_providers_retry_after(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        too_many = {"code": 20429, "message": "Too Many Requests", "status": 429}
+        self.fake.answer("+32470123456", 429, too_many, headers={"Retry-After": "1200"})
+        self.run_at(OVERDUE)
+        sms = self.messages_for(invoice)
+        self.assertEqual((sms.state, sms.failure_code), ("queued", "20429"))
+        self.assertEqual(sms.next_attempt_at, datetime(2026, 4, 7, 9, 20), "Twilio's 20 minutes, not 5")
+        # a delay shorter than the backoff keeps the backoff (10 minutes before the third attempt)
+        self.fake.answer("+32470123456", 429, too_many, headers={"Retry-After": "30"})
+        self.run_at("2026-04-07 09:21")
+        self.assertEqual((sms.state, sms.next_attempt_at), ("queued", datetime(2026, 4, 7, 9, 31)))
+        self.run_at("2026-04-07 09:32")
+        self.assertEqual(sms.state, "sent")
+        self.assertEqual(len(self.messages_for(invoice)), 1, "no fallback for a rate limit")
+
+    def test_odoo_sms_sends_a_batch_in_one_iap_call(self):
+        odoo_sms = self.env["account.payment.reminder.gateway"].create(
+            {"name": "Odoo SMS", "provider": "odoo_sms", "state": "enabled", "use_sms": True}
+        )
+        self.env["ir.config_parameter"].sudo().set_param("sms.endpoint", self.fake.url)
+        self.env["iap.account"].sudo().create(
+            {"service_id": self.env.ref("sms.iap_service_sms").id, "account_token": "iap-test-token"}
+        )
+        numbers = [f"+3247000020{index}" for index in range(5)]
+        payloads = [
+            OutgoingPayload(message_id=index, channel="sms", recipient=number, body=f"Reminder {index % 2}")
+            for index, number in enumerate(numbers)
+        ]
+        self.fake.answer(numbers[3], 200, "insufficient_credit")
+        with iap_reachable():
+            results = odoo_sms._get_provider()._send_batch(odoo_sms, payloads)
+        (iap,) = self.fake.sent("iap")  # one HTTP call for the five messages
+        sent = {n["number"]: n["uuid"] for m in iap["json"]["messages"] for n in m["numbers"]}
+        self.assertEqual(sorted(sent), numbers)
+        self.assertEqual(len(iap["json"]["messages"]), 2, "the texts grouped, as Odoo's sms module does")
+        self.assertEqual(len(results), 5, "one result per payload, in order")
+        for number, result in zip(numbers, results, strict=True):
+            if number == numbers[3]:
+                self.assertIsInstance(result, ReminderPermanentError)
+                self.assertEqual(result.code, "sms_credit")
+            else:
+                self.assertEqual(result, {"provider_message_id": sent[number], "state": "sent"})
+
+    def test_default_batch_sends_one_by_one_in_order(self):
+        sandbox = self.env["account.payment.reminder.gateway"].create(
+            {"name": "Sandbox", "provider": "sandbox", "state": "test", "use_sms": True}
+        )
+        numbers = ["+32470000301", "+32470000000", "+32470000302"]
+        payloads = [
+            OutgoingPayload(message_id=index, channel="sms", recipient=number, body="Hello", segments=1)
+            for index, number in enumerate(numbers)
+        ]
+        first, refused, last = sandbox._get_provider()._send_batch(sandbox, payloads)
+        self.assertTrue(first["provider_message_id"].startswith("sandbox-"))
+        self.assertIn("+32470000301", first["payload"])
+        self.assertIsInstance(refused, ReminderPermanentError)
+        self.assertEqual(refused.code, "sandbox_unreachable")
+        self.assertIn("+32470000302", last["payload"])
+
     def test_landline_refused_by_twilio(self):
         invoice = self.create_invoice(due=date(2026, 3, 31))
         self.fake.answer("+32470123456", 400, {"code": 21614, "message": "not a mobile number", "status": 400})
@@ -331,6 +406,30 @@ class TestSms(ChannelCommon):
         self.assertEqual((sms.state, sms.failure_code), ("failed", "sms_credit"))
         self.assertIn("Insufficient Credit", sms.failure_reason)
         self.assertEqual(email.state, "sent")
+
+    def test_the_dispatch_sends_odoo_sms_in_one_iap_call(self):
+        """The scheduler's SMS through Odoo SMS leave in one IAP request, not
+        one per customer (the dispatch hands a gateway's messages to its
+        provider together)."""
+        self.gateway_twilio.state = "disabled"
+        self.env["account.payment.reminder.gateway"].create(
+            {"name": "Odoo SMS", "provider": "odoo_sms", "state": "enabled", "use_sms": True}
+        )
+        self.env["ir.config_parameter"].sudo().set_param("sms.endpoint", self.fake.url)
+        self.env["iap.account"].sudo().create(
+            {"service_id": self.env.ref("sms.iap_service_sms").id, "account_token": "iap-test-token"}
+        )
+        invoices = self.create_invoice(due=date(2026, 3, 31))
+        for index in range(3):
+            customer = self.customer.copy({"name": f"Customer {index}", "mobile": f"+3247000031{index}"})
+            invoices |= self.create_invoice(partner=customer, due=date(2026, 3, 31))
+        with iap_reachable():
+            self.run_at(OVERDUE)
+        messages = self.messages_for(invoices)
+        self.assertEqual(messages.mapped("state"), ["sent"] * 4)
+        (iap,) = self.fake.sent("iap")
+        numbers = sorted(n["number"] for m in iap["json"]["messages"] for n in m["numbers"])
+        self.assertEqual(numbers, sorted(messages.mapped("recipient")))
 
     def test_twilio_whatsapp_content_template(self):
         self.gateway_wa.state = "disabled"

@@ -8,7 +8,7 @@ from freezegun import freeze_time
 
 from odoo.tests import Form, new_test_user, tagged
 
-from ..exceptions import ReminderProviderError
+from ..exceptions import ReminderProviderError, ReminderRetryableError
 from .common import ChannelCommon, PaymentReminderCommon
 
 OVERDUE = "2026-04-07 09:00"  # an invoice due on 2026-03-31 reaches the overdue level
@@ -116,7 +116,7 @@ class TestOnePipeline(ChannelCommon):
         with self.assertRaises(ReminderProviderError) as caught:
             Provider._check_sent(mail)
         error = caught.exception
-        self.assertTrue(error.transient)
+        self.assertIsInstance(error, ReminderRetryableError)
         self.assertIn("outgoing mail server", error.message("en_US"))
         self.assertIn("Connection refused", error.message("en_US"), "the server's words as the detail")
 

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 
 from ..models.account_payment_reminder_message_job import JOB_CUSTOMERS
 from .common import ChannelCommon
-from .fake_providers import _meta_error
+from .test_channels import _meta_error
 
 try:  # queue_job's own test helpers, where queue_job is on the addons path
     from odoo.addons.queue_job.exception import RetryableJobError

@@ -1,9 +1,17 @@
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 from odoo.tests import BaseCase, tagged
 
+from ..exceptions import ReminderOptOutError, ReminderPermanentError, ReminderRetryableError
+from ..providers.http import retry_after
+from ..providers.twilio.errors import twilio_error
+from ..providers.twilio.signature import twilio_signature, verify_twilio_signature
+from ..providers.whatsapp.errors import whatsapp_error
+from ..providers.whatsapp.signature import verify_meta_signature
 from ..tools.keywords import classify
 from ..tools.phone import messaging_number
 from ..tools.plans import allocate_payments, split_amount
-from ..tools.signatures import twilio_signature, verify_meta_signature, verify_twilio_signature
 from ..tools.sms import first_non_gsm_char, segment_info, to_gsm
 
 TWILIO_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -150,3 +158,38 @@ class TestPlanSplit(BaseCase):
         self.assertEqual(covered, {"old": 500.0, "new": 400.0})
         # in the invoice's currency: 100 USD paid on an invoice in EUR at 0.5 EUR per USD
         self.assertEqual(allocate_payments({"eur": 80.0}, [(100.0, [("eur", 0.5)])]), {"eur": 50.0})
+
+
+@tagged("post_install", "-at_install")
+class TestProviderErrors(BaseCase):
+    def test_meta_errors_are_typed(self):
+        def meta(code):
+            return {"error": {"code": code, "message": "from Meta"}}
+
+        limited = whatsapp_error(400, meta(130429), retry_after=60)
+        self.assertIsInstance(limited, ReminderRetryableError)
+        self.assertEqual((limited.code, limited.retry_after), ("130429", 60))
+        self.assertIsInstance(whatsapp_error(503, {}), ReminderRetryableError)
+        self.assertIsInstance(whatsapp_error(400, meta(131050)), ReminderOptOutError)
+        unknown = whatsapp_error(404, meta(132001))
+        self.assertIsInstance(unknown, ReminderPermanentError)
+        self.assertNotIsInstance(unknown, ReminderOptOutError)
+
+    def test_twilio_errors_are_typed(self):
+        limited = twilio_error(20429, 429, {"message": "Too Many Requests"}, retry_after=5)
+        self.assertIsInstance(limited, ReminderRetryableError)
+        self.assertEqual((limited.code, limited.retry_after, limited.detail), ("20429", 5, "Too Many Requests"))
+        self.assertIsInstance(twilio_error(21610, 400), ReminderOptOutError)
+        self.assertIsInstance(twilio_error(21211, 400), ReminderPermanentError)
+        self.assertIsInstance(twilio_error(None, 500), ReminderRetryableError)
+
+    def test_retry_after_in_seconds_or_as_a_date(self):
+        def response(value):
+            return SimpleNamespace(headers={"Retry-After": value} if value is not None else {})
+
+        now = datetime(2026, 4, 7, 9, 0, tzinfo=UTC)
+        self.assertEqual(retry_after(response("120")), 120)
+        self.assertEqual(retry_after(response("Tue, 07 Apr 2026 09:02:30 GMT"), now=now), 150)
+        self.assertEqual(retry_after(response("Tue, 07 Apr 2026 08:00:00 GMT"), now=now), 0)
+        self.assertIsNone(retry_after(response("soon")))
+        self.assertIsNone(retry_after(response(None)))

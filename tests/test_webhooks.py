@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, tagged
 
-from ..tools.signatures import twilio_signature
+from ..providers.twilio.fake import TWILIO_SID, TWILIO_TOKEN
+from ..providers.twilio.signature import twilio_signature
 from .common import ChannelCommon
-from .fake_providers import TWILIO_SID, TWILIO_TOKEN
 
 OVERDUE = "2026-04-07 09:00"
 

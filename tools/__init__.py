@@ -1,1 +1,1 @@
-from . import http, keywords, phone, plans, schedule, signatures, sms
+from . import keywords, phone, plans, schedule, sms

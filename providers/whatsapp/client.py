@@ -1,35 +1,16 @@
 """WhatsApp Business Cloud API (Meta Graph API) client: plain Python, one
-method does the I/O (``_request``)."""
+method does the I/O (``_request``); the payload shapes Meta documents."""
 
 from odoo.tools.translate import LazyTranslate
 
-from ..exceptions import ReminderProviderError
-from .http import NETWORK_CODES, call
+from ...exceptions import ReminderPermanentError, ReminderProviderError, ReminderRetryableError
+from ..http import NETWORK_CODES, call, retry_after
+from .errors import whatsapp_error
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
-
-TRANSIENT_CODES = {1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057}
-OPT_OUT_CODES = {131050}
-REASONS = {
-    130429: _lt("WhatsApp rate limit reached for this number; retrying later."),
-    131056: _lt("Too many messages to this customer in a short time; retrying later."),
-    131057: _lt("The WhatsApp account is in maintenance; retrying later."),
-    131026: _lt("The number is not on WhatsApp (or cannot receive this message)."),
-    131047: _lt("More than 24 hours since the customer last wrote: only an approved template may be sent."),
-    131050: _lt("The customer stopped messages from this business on WhatsApp."),
-    131030: _lt("The number is not in the test account's allowed list."),
-    131009: _lt("A parameter of the message is invalid."),
-    132000: _lt("The number of template parameters does not match the approved template."),
-    132001: _lt("The template does not exist in this language or is not approved."),
-    132005: _lt("A template parameter is too long."),
-    132012: _lt("A template parameter has the wrong format."),
-    132015: _lt("The template is paused by Meta because of low quality."),
-    132016: _lt("The template is permanently disabled by Meta."),
-    190: _lt("The WhatsApp access token is invalid or expired: ask an administrator to renew it."),
-}
 
 
 class WhatsAppCloudClient:
@@ -106,16 +87,14 @@ class WhatsAppCloudClient:
                 )
             else:
                 reason = _lt("WhatsApp answered the connection test with an error (code %(code)s).", code=error.code)
-            raise ReminderProviderError(reason, code=error.code, detail=error.detail) from error
+            raise ReminderPermanentError(reason, code=error.code, detail=error.detail) from error
 
     def _send(self, payload):
         answer = self._request("POST", f"/{self.phone_number_id}/messages", payload)
         try:
             return answer["messages"][0]["id"], payload
         except (KeyError, IndexError, TypeError) as error:
-            raise ReminderProviderError(
-                _lt("WhatsApp answered without a message id."), code="bad_answer", transient=True
-            ) from error
+            raise ReminderRetryableError(_lt("WhatsApp answered without a message id."), code="bad_answer") from error
 
     def _request(self, method, path, payload):
         response, answer = call(
@@ -128,19 +107,4 @@ class WhatsAppCloudClient:
         )
         if response.ok:
             return answer
-        raise self._error(response.status_code, answer)
-
-    @staticmethod
-    def _error(status, answer):
-        error = answer.get("error") if isinstance(answer, dict) else None
-        error = error if isinstance(error, dict) else {}
-        code = error.get("code")
-        detail = (error.get("error_data") or {}).get("details") or error.get("message") or ""
-        reason = REASONS.get(code) or _lt("WhatsApp refused the message (code %s).", code or status)
-        return ReminderProviderError(
-            reason,
-            detail=detail or None,
-            code=code or f"http_{status}",
-            transient=code in TRANSIENT_CODES or status >= 500 or status == 429,
-            opt_out=code in OPT_OUT_CODES,
-        )
+        raise whatsapp_error(response.status_code, answer, retry_after=retry_after(response))

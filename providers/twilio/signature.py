@@ -1,21 +1,11 @@
-"""Webhook signature checks, plain Python (constant-time comparisons)."""
+"""Twilio's webhook signature (``X-Twilio-Signature``), plain Python."""
 
 import base64
 import hashlib
 import hmac
 from urllib.parse import urlsplit, urlunsplit
 
-
-def verify_meta_signature(raw_body: bytes, header: str, app_secret: str) -> bool:
-    """Meta's ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app_secret, raw body)>``.
-
-    The HMAC is computed over the bytes as received: re-serialised JSON would
-    not match.
-    """
-    if not (raw_body is not None and header and app_secret and header.startswith("sha256=")):
-        return False
-    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return same_text(expected, header.removeprefix("sha256=").strip().lower())
+from ..webhook import same_text
 
 
 def twilio_signature(url: str, params: dict, auth_token: str) -> str:
@@ -38,13 +28,6 @@ def verify_twilio_signature(url: str, params: dict, header: str, auth_token: str
         if same_text(twilio_signature(candidate, params or {}, auth_token), header):
             return True
     return False
-
-
-def same_text(given, expected) -> bool:
-    """Constant-time equality of two strings, any characters included
-    (``hmac.compare_digest`` raises TypeError on non-ASCII ``str``: a forged
-    header must be refused, not crash the request)."""
-    return hmac.compare_digest(str(given).encode(), str(expected).encode())
 
 
 def _flatten(params):

@@ -5,33 +5,13 @@ import json
 
 from odoo.tools.translate import LazyTranslate
 
-from ..exceptions import ReminderProviderError
-from .http import NETWORK_CODES, call
+from ...exceptions import ReminderPermanentError, ReminderProviderError
+from ..http import NETWORK_CODES, call, retry_after
+from .errors import REASONS, twilio_error
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
-
-TRANSIENT_CODES = {20429, 14107, 30001, 30003, 63018, 63017, 20500, 20503}
-OPT_OUT_CODES = {21610, 63014}
-REASONS = {
-    21211: _lt("The phone number is not valid for Twilio."),
-    21408: _lt("Sending to this country is not enabled on the Twilio account."),
-    21608: _lt("Trial accounts can only send to verified numbers."),
-    21610: _lt("The customer replied STOP to this number: SMS are blocked until they reply START."),
-    21614: _lt("The number cannot receive SMS (not a mobile number)."),
-    21635: _lt("The number is a landline: it cannot receive SMS."),
-    20003: _lt("Twilio refused the credentials: check the Account SID and Auth Token."),
-    20429: _lt("Twilio rate limit reached; retrying later."),
-    14107: _lt("Too many messages between these two numbers; retrying later."),
-    30003: _lt("The handset is unreachable; retrying later."),
-    30005: _lt("Unknown destination handset."),
-    30006: _lt("Landline or unreachable carrier."),
-    30007: _lt("The carrier filtered the message."),
-    63016: _lt("Outside WhatsApp's 24-hour window: only an approved template may be sent."),
-    63014: _lt("The customer blocked this business on WhatsApp."),
-    63018: _lt("WhatsApp rate limit reached; retrying later."),
-}
 
 
 class TwilioClient:
@@ -87,7 +67,7 @@ class TwilioClient:
                 )
             else:
                 reason = _lt("Twilio answered the connection test with an error (code %(code)s).", code=error.code)
-            raise ReminderProviderError(reason, code=error.code, detail=error.detail) from error
+            raise ReminderPermanentError(reason, code=error.code, detail=error.detail) from error
 
     def _request(self, method, path, data):
         response, answer = call(
@@ -100,21 +80,5 @@ class TwilioClient:
         )
         if response.ok:
             return answer
-        raise self.error(answer.get("code") if isinstance(answer, dict) else None, response.status_code, answer)
-
-    @staticmethod
-    def error(code, status=None, answer=None):
-        """A ReminderProviderError for a Twilio error code (API answer or callback)."""
-        try:
-            code = int(code) if code not in (None, "") else None
-        except (TypeError, ValueError):
-            code = None
-        message = (answer or {}).get("message") if isinstance(answer, dict) else None
-        reason = REASONS.get(code) or _lt("Twilio refused the message (code %s).", code or status)
-        return ReminderProviderError(
-            reason,
-            detail=message or None,
-            code=code or f"http_{status}",
-            transient=code in TRANSIENT_CODES or (status or 0) >= 500 or status == 429,
-            opt_out=code in OPT_OUT_CODES,
-        )
+        code = answer.get("code") if isinstance(answer, dict) else None
+        raise twilio_error(code, response.status_code, answer, retry_after=retry_after(response))

@@ -1,14 +1,16 @@
 """The one HTTP call the provider clients make, with the network's failures
-turned into transient provider errors."""
+turned into retryable provider errors, and the provider's ``Retry-After``."""
 
 import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
 
 from odoo.tools.translate import LazyTranslate
 
-from ..exceptions import ReminderProviderError
+from ..exceptions import ReminderPermanentError, ReminderRetryableError
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 _logger = logging.getLogger(__name__)
@@ -19,13 +21,13 @@ NETWORK_CODES = {"timeout", "connection", "bad_url"}
 
 def call(provider, method, url, timeout, **kwargs):
     """``requests.request`` with a timeout; returns ``(response, JSON answer
-    or {})``. A timeout or a network failure raises a transient
-    ReminderProviderError that says in words what went wrong (the technical
+    or {})``. A timeout or a network failure raises a
+    ReminderRetryableError that says in words what went wrong (the technical
     detail goes to the log); HTTP errors are the caller's."""
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2] or url.split("/", 1)[0]
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ReminderProviderError(
+        raise ReminderPermanentError(
             _lt(
                 "The address of %(provider)s is not a web address: %(host)s (it must start with https://).",
                 provider=provider,
@@ -36,21 +38,35 @@ def call(provider, method, url, timeout, **kwargs):
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as error:
-        raise ReminderProviderError(
+        raise ReminderRetryableError(
             _lt("%(provider)s did not answer within %(seconds)s seconds.", provider=provider, seconds=timeout),
             code="timeout",
-            transient=True,
         ) from error
     except requests.RequestException as error:
         _logger.info("%s at %s could not be reached: %s", provider, host, error)
-        raise ReminderProviderError(
-            _network_reason(error, provider, host), code="connection", transient=True
-        ) from error
+        raise ReminderRetryableError(_network_reason(error, provider, host), code="connection") from error
     try:
         answer = response.json()
     except ValueError:
         answer = {}
     return response, answer
+
+
+def retry_after(response, now=None):
+    """The seconds a ``Retry-After`` header asks to wait (a number of
+    seconds or an HTTP date), or None when absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))
 
 
 def _network_reason(error, provider, host):

@@ -3,8 +3,9 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..exceptions import ReminderProviderError
-from ..tools.whatsapp_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL, WhatsAppCloudClient
+from ...exceptions import ReminderProviderError
+from .client import DEFAULT_API_VERSION, DEFAULT_BASE_URL, WhatsAppCloudClient
+from .errors import whatsapp_error
 
 
 class AccountPaymentReminderGateway(models.Model):
@@ -52,27 +53,25 @@ class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
         )
 
     @api.model
-    def _send(self, gateway, message):
+    def _send(self, gateway, payload):
         client = self._client(gateway)
-        template = message.whatsapp_template_id
-        if template:
-            params, suffix = message._get_whatsapp_values()
-            wamid, payload = client.send_template(
-                message.recipient,
-                template.template_name,
-                template.lang_code,
-                params,
-                button_suffix=suffix,
-                tracker=message.idempotency_key,
+        if payload.whatsapp_template:
+            wamid, sent = client.send_template(
+                payload.recipient,
+                payload.whatsapp_template,
+                payload.whatsapp_lang,
+                payload.whatsapp_params,
+                button_suffix=payload.whatsapp_button or None,
+                tracker=payload.idempotency_key,
             )
         else:
-            self._check_whatsapp_free_text(message, 131047)
-            wamid, payload = client.send_text(message.recipient, message.body, tracker=message.idempotency_key)
-        return {"provider_message_id": wamid, "payload": json.dumps(payload, ensure_ascii=False, indent=1)}
+            self._check_whatsapp_free_text(payload, 131047)
+            wamid, sent = client.send_text(payload.recipient, payload.body, tracker=payload.idempotency_key)
+        return {"provider_message_id": wamid, "payload": json.dumps(sent, ensure_ascii=False, indent=1)}
 
     @api.model
     def _get_receipt_error(self, code, reason):
-        return WhatsAppCloudClient._error(200, {"error": {"code": _int(code), "message": reason}})
+        return whatsapp_error(200, {"error": {"code": _int(code), "message": reason}})
 
     @api.model
     def _check_connection(self, gateway):

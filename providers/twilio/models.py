@@ -3,8 +3,9 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..exceptions import ReminderProviderError
-from ..tools.twilio_api import DEFAULT_BASE_URL, TwilioClient
+from ...exceptions import ReminderProviderError
+from .client import DEFAULT_BASE_URL, TwilioClient
+from .errors import twilio_error
 
 
 class AccountPaymentReminderGateway(models.Model):
@@ -42,31 +43,30 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
         )
 
     @api.model
-    def _send(self, gateway, message):
+    def _send(self, gateway, payload):
         client = self._client(gateway)
         callback = gateway.get_base_url() + self._get_webhook_path(gateway) + "/status"
-        if message.channel == "sms":
-            answer, payload = client.send(
-                message.recipient,
-                body=message.body,
+        if payload.channel == "sms":
+            answer, sent = client.send(
+                payload.recipient,
+                body=payload.body,
                 from_=gateway.twilio_from_number or None,
                 messaging_service_sid=gateway.twilio_messaging_service_sid or None,
                 status_callback=callback,
             )
         else:
-            template = message.whatsapp_template_id
-            kwargs = {}
-            if template and template.twilio_content_sid:
-                params, _suffix = message._get_whatsapp_values()
+            if payload.whatsapp_template and payload.twilio_content_sid:
                 kwargs = {
-                    "content_sid": template.twilio_content_sid,
-                    "content_variables": {str(index): value for index, value in enumerate(params, start=1)},
+                    "content_sid": payload.twilio_content_sid,
+                    "content_variables": {
+                        str(index): value for index, value in enumerate(payload.whatsapp_params, start=1)
+                    },
                 }
             else:
-                self._check_whatsapp_free_text(message, "63016")
-                kwargs = {"body": message.body}
-            answer, payload = client.send(
-                f"whatsapp:{message.recipient}",
+                self._check_whatsapp_free_text(payload, "63016")
+                kwargs = {"body": payload.body}
+            answer, sent = client.send(
+                f"whatsapp:{payload.recipient}",
                 from_=f"whatsapp:{gateway.twilio_whatsapp_from}",
                 status_callback=callback,
                 **kwargs,
@@ -76,12 +76,12 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
             "provider_message_id": answer.get("sid"),
             "segments": int(answer.get("num_segments") or 0) or None,
             "cost": abs(float(price)) if price not in (None, "") else 0.0,
-            "payload": json.dumps(payload, ensure_ascii=False, indent=1),
+            "payload": json.dumps(sent, ensure_ascii=False, indent=1),
         }
 
     @api.model
     def _get_receipt_error(self, code, reason):
-        return TwilioClient.error(code, answer={"message": reason})
+        return twilio_error(code, answer={"message": reason})
 
     @api.model
     def _check_connection(self, gateway):

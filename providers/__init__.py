@@ -1,0 +1,6 @@
+from . import provider
+from . import mail
+from . import sandbox
+from . import whatsapp
+from . import twilio
+from . import odoo_sms
