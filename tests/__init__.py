@@ -19,3 +19,4 @@ from . import test_portal_tour
 from . import test_render_at_once
 from . import test_walls
 from . import test_ladder
+from . import test_queue_job_setup
