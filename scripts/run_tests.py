@@ -93,7 +93,7 @@ def plan_passes(args):
     if args.queue_job != "only" and not (classes and classes <= queued):
         demos = {"both": (True, False), "with": (True,), "without": (False,)}[args.demo]
         passes += [("with demo data" if demo else "without demo data", demo, False, plain_tags) for demo in demos]
-    if args.queue_job != "skip" and not (classes and not classes & queued):
+    if args.queue_job == "only" or (args.queue_job == "auto" and not (classes and not classes & queued)):
         passes.append(("with queue_job, without demo data", False, True, queue_tags))
     return passes
 
@@ -252,7 +252,12 @@ def main():
 
     lint_failures = 0 if args.skip_lint else lint()
     passed, failed = 0, lint_failures
-    for label, demo, queue_job, tags in plan_passes(args):
+    passes = plan_passes(args)
+    if not passes:
+        print(f"error: no test pass selects {args.test_tags} (--queue-job {args.queue_job})", file=sys.stderr)
+        print(f"{passed} passed, {failed + 1} failed")
+        return 1
+    for label, demo, queue_job, tags in passes:
         try:
             result = run_odoo_tests(args, label, demo, queue_job, tags)
         except odoo_env.SetupError as error:
