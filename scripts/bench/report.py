@@ -243,7 +243,11 @@ def where_rows(t, decide, send, per_message):
         for text, queries, each, seconds in send["per_message"]:
             total += each
             t.row(f"Per message: {each:.2f} x ({queries:,}, {seconds:.2f} s)", text[:160])
-        t.row("Per message: the queries above, per message sent", f"{total:.1f} of {per_message:.1f}")
+        t.row(
+            "Per message: the queries above, per message sent",
+            f"{total:.1f} of {per_message:.1f}",
+            "the rest: once per batch, run or chunk of messages",
+        )
 
 
 def queue_rows(t, queued, cron_rate):
@@ -254,9 +258,7 @@ def queue_rows(t, queued, cron_rate):
         enqueue, work = run["enqueue"], run["work"]
         label = f"queue_job, {workers} worker{'s' if workers > 1 else ''}"
         if not enqueue["jobs"]:
-            t.row(
-                f"{label}: jobs", "none: the scheduler created no queue.job on root.payment_reminder*", enqueue["note"]
-            )
+            t.row(f"{label}: no job to run", enqueue["note"])
             continue
         seconds = enqueue["seconds"] + work["seconds"]
         rate = work["customers_reminded"] / seconds if seconds else 0.0
