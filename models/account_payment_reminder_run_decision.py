@@ -161,7 +161,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         invoices of their customer and currency, not covered by the
         customer's credits. For a queued message checked again before it goes
         (account_payment_reminder_message_job.py)."""
-        self.env["account.move"].flush_model()
+        self.env.flush_all()  # whatever changed since the decision: payments, holds, promises, plans
         self.env.cr.execute(
             self._get_open_invoices_query(),
             {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids), "move_ids": list(move_ids)},

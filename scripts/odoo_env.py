@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import bootstrap
@@ -20,6 +21,13 @@ from bootstrap import SetupError  # noqa: F401 - the scripts catch it as odoo_en
 ADDON = "account_payment_reminder"
 ROOT = Path(__file__).resolve().parent.parent
 PG_ROLE = "odoo"
+# OCA addons the scripts install beside this one, pinned to the newest wheel that loads on the
+# Odoo 18.0 tree used here (queue_job 18.0.1.7.2 and later need odoo.api.private)
+OCA_WHEELS = {
+    "queue_job": "odoo-addon-queue-job==18.0.1.7.0",
+    "account_invoice_overdue_reminder": "odoo-addon-account-invoice-overdue-reminder==18.0.1.6.0",
+    "account_credit_control": "odoo-addon-account-credit-control==18.0.2.0.2.6",
+}
 
 
 def find_odoo_src():
@@ -63,7 +71,49 @@ def odoo_bin(src):
     raise SetupError(f"No odoo-bin next to {src / 'odoo'}.")
 
 
-def addons_paths(src, workdir):
+def oca_wheel(addon, offline=False):
+    """The cached wheel of an OCA addon of OCA_WHEELS, downloaded from the package
+    registry on first use (``pip download --no-deps``: its metadata asks for an ``odoo``
+    package that the registry does not have, so it is unpacked, never pip-installed)."""
+    requirement = OCA_WHEELS[addon]
+    name, version = requirement.split("==")
+    folder = bootstrap.cache_dir() / "wheels"
+    pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+    found = sorted(folder.glob(pattern))
+    if found:
+        return found[0]
+    if offline:
+        raise SetupError(f"--offline: not downloading {requirement} (its wheel is not in {folder})")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"Downloading {requirement} into {folder}", flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(folder), requirement],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = sorted(folder.glob(pattern))
+    if done.returncode or not found:
+        raise SetupError(f"Could not download {requirement}: {(done.stderr or done.stdout).strip()[-500:]}")
+    return found[0]
+
+
+def unpack_oca_addons(addons, target, offline=False):
+    """Unpack ``odoo/addons/<addon>`` of each addon's wheel into ``target``; return it."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for addon in addons:
+        prefix = f"odoo/addons/{addon}/"
+        with zipfile.ZipFile(oca_wheel(addon, offline)) as wheel:
+            for member in wheel.namelist():
+                if member.startswith(prefix) and not member.endswith("/"):
+                    path = target / member[len("odoo/addons/") :]
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(wheel.read(member))
+    return target
+
+
+def addons_paths(src, workdir, extra_addons=()):
     """The addons path: Odoo's own addons and a folder that links this checkout
     under the addon's technical name (a clone may be called anything)."""
     link_dir = Path(workdir) / "addons"
@@ -78,7 +128,8 @@ def addons_paths(src, workdir):
     extra = os.environ.get("EXTRA_ADDONS")
     if extra:
         paths.extend(p for p in extra.split(",") if p)
-    return ",".join(paths)
+    paths.extend(str(folder) for folder in extra_addons)
+    return ",".join(dict.fromkeys(paths))
 
 
 def _pg_bindir():
@@ -210,13 +261,14 @@ def _run_cluster(bindir, base):
         )
 
 
-def odoo_command(src, cluster, workdir, *args, subcommand=None):
-    """The argv of an odoo-bin call against the throw-away cluster."""
+def odoo_command(src, cluster, workdir, *args, subcommand=None, extra_addons=()):
+    """The argv of an odoo-bin call against the throw-away cluster (``extra_addons``:
+    more addons folders, after Odoo's own)."""
     return [
         sys.executable,
         str(odoo_bin(src)),
         *([subcommand] if subcommand else []),
-        f"--addons-path={addons_paths(src, workdir)}",
+        f"--addons-path={addons_paths(src, workdir, extra_addons)}",
         f"--db_host={cluster['db_host']}",
         f"--db_port={cluster['db_port']}",
         f"--db_user={cluster['db_user']}",

@@ -2,9 +2,14 @@
 """Run every check of the addon: ruff, pylint-odoo's mandatory checks, then the
 Odoo tests (unit, HTTP and browser tours) on a fresh database in a throw-away
 PostgreSQL cluster: once installed with the addon's demo data (as OCA's CI and
-Odoo's runbot install it), once without.
+Odoo's runbot install it), once without; then a third pass with OCA's
+``queue_job`` installed beside it (no demo data) for the tests tagged
+``queue_job``, which the first two leave out. queue_job comes from its 18.0 wheel
+on the package registry (cached, see odoo_env.OCA_WHEELS), unpacked into the
+run's temporary addons folder.
 
 Usage: python3 scripts/run_tests.py [--skip-lint] [--keep] [--test-tags TAGS] [--demo both|with|without]
+                                    [--queue-job auto|only|skip]
                                     [--odoo-source SRC] [--offline] [--check-bootstrap]
 The last line is ``N passed, N failed``; the exit code is non-zero on any failure.
 A skipped test (a browser tour without Chromium, say) counts as failed.
@@ -13,6 +18,7 @@ Without an importable Odoo 18.0, the first run sets it up in ~/.cache/account_pa
 """
 
 import argparse
+import ast
 import importlib.util
 import os
 import re
@@ -29,6 +35,7 @@ import odoo_env  # noqa: E402
 
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 SKIPPED_RE = re.compile(r": skipped (\S+) : (.*)$", re.M)
+QUEUE_TAG = "queue_job"  # the tests that need OCA's queue_job installed carry this tag
 
 
 def lint():
@@ -51,14 +58,58 @@ def lint():
     return failures
 
 
-def run_odoo_tests(args, demo=True):
+def queue_job_classes():
+    """The test classes of tests/ tagged ``queue_job`` (read from the source, not imported)."""
+    found = set()
+    for path in sorted((odoo_env.ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and getattr(decorator.func, "id", None) == "tagged"
+                    and any(getattr(arg, "value", None) == QUEUE_TAG for arg in decorator.args)
+                ):
+                    found.add(node.name)
+    return found
+
+
+def plan_passes(args):
+    """[(label, demo, queue_job, test tags)]: the passes this run makes.
+
+    Without --test-tags: the whole addon with and without demo data (the tests tagged
+    queue_job left out), then the queue_job tests with queue_job installed. With
+    --test-tags naming classes: a pass only where one of the named classes can run."""
+    classes = set(re.findall(r":(\w+)", args.test_tags or ""))
+    queued = queue_job_classes()
+    specs = [spec for spec in (args.test_tags or f"/{odoo_env.ADDON}").split(",") if spec.strip()]
+    plain_tags = ",".join([*specs, f"-{QUEUE_TAG}"])
+    # the queue pass selects the same tests, tagged queue_job too ('/module:Class' becomes 'queue_job/module:Class')
+    queue_tags = ",".join(
+        spec if spec.startswith("-") or not spec.startswith("/") else QUEUE_TAG + spec for spec in specs
+    )
+    passes = []
+    if args.queue_job != "only" and not (classes and classes <= queued):
+        demos = {"both": (True, False), "with": (True,), "without": (False,)}[args.demo]
+        passes += [("with demo data" if demo else "without demo data", demo, False, plain_tags) for demo in demos]
+    if args.queue_job == "only" or (args.queue_job == "auto" and not (classes and not classes & queued)):
+        passes.append(("with queue_job, without demo data", False, True, queue_tags))
+    return passes
+
+
+def run_odoo_tests(args, label, demo, queue_job, tags):
     src = odoo_env.find_odoo_src()
     odoo_env.check_odoo_version(src)
     workdir = Path(tempfile.mkdtemp(prefix="apr-test-"))
     log_path = workdir / "odoo-test.log"
-    tags = args.test_tags or f"/{odoo_env.ADDON}"
     started = time.monotonic()
+    modules, extra_addons = odoo_env.ADDON, []
     try:
+        if queue_job:
+            # its wheel's pip metadata asks for an 'odoo' package the registry does not have: unpacked instead
+            extra_addons.append(odoo_env.unpack_oca_addons([QUEUE_TAG], workdir / "oca-addons", args.offline))
+            modules = f"{odoo_env.ADDON},{QUEUE_TAG}"
         with odoo_env.throwaway_cluster() as cluster:
             cmd = odoo_env.odoo_command(
                 src,
@@ -68,7 +119,7 @@ def run_odoo_tests(args, demo=True):
                 "apr_test",
                 "-i",
                 # the addon and its declared dependencies only, as OCA's CI and Odoo's runbot install it
-                odoo_env.ADDON,
+                modules,
                 "--test-enable",
                 f"--test-tags={tags}",
                 "--stop-after-init",
@@ -77,15 +128,9 @@ def run_odoo_tests(args, demo=True):
                 "--http-port",
                 str(odoo_env._free_port()),
                 *([] if demo else ["--without-demo=all"]),
+                extra_addons=extra_addons,
             )
-            print(
-                "$ odoo-bin -i",
-                odoo_env.ADDON,
-                "--test-enable",
-                f"--test-tags={tags}",
-                "(with demo data)" if demo else "--without-demo=all",
-                flush=True,
-            )
+            print(f"$ odoo-bin -i {modules} --test-enable --test-tags={tags}  ({label})", flush=True)
             with (
                 open(log_path, "w") as log,
                 subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc,
@@ -105,6 +150,8 @@ def run_odoo_tests(args, demo=True):
             return None
         failed, errors, total = map(int, match[-1])
         broken = failed + errors
+        if queue_job and not total:
+            print(f"queue_job pass: no test tagged {QUEUE_TAG} matched {tags} (0 tests); queue_job installed")
         # never skipped silently: a tour without Chromium or websocket-client counts as failed
         for test, reason in SKIPPED_RE.findall(text):
             hint = " (pip install websocket-client)" if "websocket" in reason else ""
@@ -112,7 +159,7 @@ def run_odoo_tests(args, demo=True):
                 hint = " (sudo apt-get install chromium)"
             print(f"error: {test} was skipped: {reason}{hint}", file=sys.stderr)
             broken += 1
-        print(f"Odoo tests finished in {elapsed:.0f}s; log: {log_path}")
+        print(f"Odoo tests ({label}): {total} in {elapsed:.0f}s; log: {log_path}")
         if returncode and not broken:
             print(f"error: odoo-bin exited with {returncode}", file=sys.stderr)
             broken = 1
@@ -182,6 +229,13 @@ def main():
         "(default: both)",
     )
     parser.add_argument(
+        "--queue-job",
+        choices=["auto", "only", "skip"],
+        default="auto",
+        help="the third pass, with OCA's queue_job installed, for the tests tagged queue_job: auto (default: run"
+        " it unless --test-tags names only classes without that tag), only (that pass alone), skip",
+    )
+    parser.add_argument(
         "--check-bootstrap",
         action="store_true",
         help="also check the first run of a fresh machine: set up Odoo from the local source into an empty "
@@ -198,9 +252,14 @@ def main():
 
     lint_failures = 0 if args.skip_lint else lint()
     passed, failed = 0, lint_failures
-    for demo in {"both": (True, False), "with": (True,), "without": (False,)}[args.demo]:
+    passes = plan_passes(args)
+    if not passes:
+        print(f"error: no test pass selects {args.test_tags} (--queue-job {args.queue_job})", file=sys.stderr)
+        print(f"{passed} passed, {failed + 1} failed")
+        return 1
+    for label, demo, queue_job, tags in passes:
         try:
-            result = run_odoo_tests(args, demo=demo)
+            result = run_odoo_tests(args, label, demo, queue_job, tags)
         except odoo_env.SetupError as error:
             print(f"error: {error}", file=sys.stderr)
             result = None

@@ -41,7 +41,7 @@ class TestSendingOnQueueJob(ChannelCommon):
             self.assertEqual(stats["queued"], len(customers))
             self.assertEqual(stats["jobs"], 2, "at most JOB_CUSTOMERS customers a job")
             self.assertEqual(set(messages.mapped("state")), {"queued"}, "the scheduler only decided and queued")
-            trap.assert_jobs_count(2, only=self.Message._job_dispatch)
+            trap.assert_jobs_count(2)
             self.assertEqual(
                 sorted(len(job.recordset) for job in trap.enqueued_jobs), [5, JOB_CUSTOMERS], "whole customers a job"
             )
@@ -84,10 +84,16 @@ class TestSendingOnQueueJob(ChannelCommon):
         with trap_jobs() as trap:
             self.run_at(OVERDUE)
             (job,) = trap.enqueued_jobs
-            with self.frozen(OVERDUE), self.assertRaises(RetryableJobError) as retry:
-                job.perform()
+            with self.frozen(OVERDUE):
+                # not assertRaises: Odoo's rolls the block back, and what the job wrote before raising stays
+                try:
+                    job.perform()
+                except RetryableJobError as error:
+                    retry = error
+                else:
+                    self.fail("the job should ask to be retried")
         message = self.messages_for(invoice)
         self.assertEqual((message.state, message.failure_code), ("queued", "130429"), "back in the queue")
         delay = (message.next_attempt_at - self.utc(2026, 4, 7, 9, 0)).total_seconds()
-        self.assertEqual(retry.exception.seconds, delay, "the job waits as long as the message")
-        self.assertTrue(retry.exception.ignore_retry, "a rate limit is not the job's failure")
+        self.assertEqual(retry.seconds, delay, "the job waits as long as the message")
+        self.assertTrue(retry.ignore_retry, "a rate limit is not the job's failure")

@@ -1,0 +1,1 @@
+"""The parts of scripts/benchmark.py, each readable alone (see its docstring)."""
