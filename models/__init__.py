@@ -19,7 +19,6 @@ from . import account_payment_reminder_demo
 from . import account_payment_reminder_dashboard
 from . import account_move
 from . import res_partner
-from . import mail_thread
 from . import res_company
 from . import res_config_settings
 from . import sms_template
