@@ -10,7 +10,7 @@
     "author": "account_payment_reminder authors",
     "license": "LGPL-3",
     "depends": ["account", "mail", "portal", "phone_validation", "sms", "link_tracker", "payment", "account_payment"],
-    "external_dependencies": {"python": ["phonenumbers", "requests"]},
+    "external_dependencies": {"python": ["phonenumbers", "requests", "dateparser>=1.5"]},
     "data": [
         "security/account_payment_reminder_security.xml",
         "security/ir.model.access.csv",
