@@ -46,6 +46,9 @@
         "data/mail_template_portal_data.xml",
         "views/account_payment_reminder_portal_templates.xml",
         "views/account_payment_reminder_response_views.xml",
+        "data/mail_template_reply_data.xml",
+        "data/sms_template_reply_data.xml",
+        "views/account_payment_reminder_response_reply_views.xml",
     ],
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {

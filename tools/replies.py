@@ -388,6 +388,28 @@ def _names_past_day(plain):
     return bool(PAST_WORDS_RE.search(plain))
 
 
+# === E-MAIL === #
+
+QUOTE_HEADER_RE = re.compile(
+    r"^\s*(?:>|-{2,}\s*(?:original|forwarded)|_{5,}"
+    r"|(?:on|le|el|em|pada)\b.{0,120}\b(?:wrote|a\s+écrit|escribió|escreveu|menulis)\s*:"
+    r"|(?:from|de|dari)\s*:\s.*@)",
+    re.IGNORECASE,
+)
+
+
+def strip_quoted(text):
+    """The words of an e-mail reply without the message it quotes: the
+    lines from the first quote header ("On ... wrote:", "Le ... a écrit :",
+    "-----Original Message-----", "From: ...@...") or quoted line ("> ...")."""
+    lines = []
+    for line in (text or "").splitlines():
+        if QUOTE_HEADER_RE.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
 # === MEASURE === #
 
 
