@@ -208,7 +208,7 @@ class TestRepliesOnEveryChannel(ReplyCommon, HttpCase):
         with self.frozen(REPLY_TIME):
             action = plan.action_confirm_reply()
         self.assertEqual(action["res_model"], "account.payment.reminder.plan.propose")
-        wizard = self.env[action["res_model"]].with_user(self.accountant).with_context(action["context"]).create({})
+        wizard = self.env[action["res_model"]].with_user(self.accountant).with_context(**action["context"]).create({})
         self.assertEqual(wizard.move_ids, invoice)
         self.assertEqual(wizard.channel, "sms")
         self.assertEqual(plan.state, "done")
