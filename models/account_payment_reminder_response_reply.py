@@ -79,12 +79,12 @@ class AccountPaymentReminderResponse(models.Model):
         return True
 
     def _confirm_reply_dispute(self):
-        self._hold(self._get_reply_policy(), self.move_ids, _("Disputed by the customer"))
+        self.hold_until = self._hold(self._get_reply_policy(), self.move_ids, _("Disputed by the customer"))
         self._schedule_review(_("%(customer)s disputes these invoices: review", customer=self.partner_id.name))
         return True
 
     def _confirm_reply_paid(self):
-        self._hold(self._get_reply_policy(), self.move_ids, _("Reported as paid by the customer"))
+        self.hold_until = self._hold(self._get_reply_policy(), self.move_ids, _("Reported as paid by the customer"))
         summary = _("%(customer)s says these invoices are paid: check the bank", customer=self.partner_id.name)
         if self.payment_date:
             summary = _(
@@ -299,6 +299,8 @@ class AccountPaymentReminderResponse(models.Model):
         self.ensure_one()
         promise = self.promise_id
         channel = self.reply_channel or "email"
+        if channel == "whatsapp" and not self.partner_id._payment_reminder_whatsapp_window_open():
+            channel = "email"  # free text on WhatsApp only within 24 hours of the customer's message
         # sudo: messages are written by the pipeline only, as when an accountant sends from the wizard
         queued = (
             self.env["account.payment.reminder.message"]

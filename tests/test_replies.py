@@ -224,6 +224,14 @@ class TestRepliesOnEveryChannel(ReplyCommon, HttpCase):
         with self.frozen(REPLY_TIME):
             reply.action_confirm_reply()
         self.assertRecordValues(reply.promise_id, [{"date": date(2026, 4, 24), "amount": 400.0}])
+        # misread: the accountant says it is only a reply, and the invoices are no longer held
+        self.sms("I paid the other supplier yesterday, not you")
+        misread = self.Response.with_user(self.accountant).browse((self.reply_for(invoice) - reply).id)
+        self.assertEqual(misread.kind, "paid")
+        self.assertTrue(invoice.payment_reminder_hold_until)
+        misread.action_dismiss_reply()
+        self.assertRecordValues(misread, [{"kind": "reply", "state": "done", "reply_to_confirm": False}])
+        self.assertFalse(invoice.payment_reminder_hold_until)
 
     def test_a_promise_within_the_limits_is_applied_at_once(self):
         self.policy.reply_promise_auto = True
