@@ -19,13 +19,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
+from ..tools.pipeline import Outgoing, ReminderGroup
 from ..tools.replies import strip_quoted, understand
 from .account_move import OPEN_INVOICE_DOMAIN, open_invoice_domain_text
 from .account_payment_reminder_level import CHANNELS, channel_label
 from .account_payment_reminder_policy import is_real_user
 from .account_payment_reminder_response import TEXT_MAX
-from .account_payment_reminder_run import ReminderGroup
-from .account_payment_reminder_run_queue import Outgoing
 
 PROPOSALS = ("promise", "plan", "paid", "dispute")
 """The kinds of reply the accountant confirms: each has its one-click action."""
@@ -295,7 +294,8 @@ class AccountPaymentReminderResponse(models.Model):
     def _tell_customer_promise(self):
         """A short acknowledgement of the promise, on the channel the
         customer replied on (e-mail when it cannot reach them), through the
-        send pipeline: queued now, sent by the scheduler, which is woken up."""
+        send pipeline: queued now, sent by the message queue's cron, which is
+        woken up."""
         self.ensure_one()
         promise = self.promise_id
         channel = self.reply_channel or "email"
@@ -309,7 +309,7 @@ class AccountPaymentReminderResponse(models.Model):
         )
         if queued:
             # sudo: waking the scheduler up is no right of the accountant's
-            self.env.ref("account_payment_reminder.ir_cron_send_reminders").sudo()._trigger()
+            self.env.ref("account_payment_reminder.ir_cron_dispatch_messages").sudo()._trigger()
         else:
             self.partner_id._message_log(
                 body=_(
@@ -404,7 +404,6 @@ class AccountPaymentReminderMessage(models.Model):
         """Queue the acknowledgement of ``promise`` on ``channel`` (e-mail when
         it cannot reach the customer), through the send pipeline, once per
         promise. Returns the queued message, if any."""
-        Run = self.env["account.payment.reminder.run"]
         group = ReminderGroup(
             policy=policy,
             level=self.env["account.payment.reminder.level"],
@@ -412,11 +411,13 @@ class AccountPaymentReminderMessage(models.Model):
             moves=promise._get_moves(),
             amount=promise.amount,
         )
-        planned = Run._plan_channels(group, channels=list(dict.fromkeys([channel, "email"])), strategy="fallback")
+        planned = self.env["account.payment.reminder.routing"]._plan_channels(
+            group, channels=list(dict.fromkeys([channel, "email"])), strategy="fallback"
+        )
         if not planned or not planned[0][2]:
             return self.browse()
         channel, recipient, address, reason = planned[0]
-        return Run._queue(
+        return self._queue(
             [
                 Outgoing(
                     group,
