@@ -150,7 +150,10 @@ class AccountPaymentReminderResponse(models.Model):
         Message = self.env["account.payment.reminder.message"]
         reminder = reminder or Message.search([("partner_id", "=", customer.id)], limit=1)
         words = (words or "").strip()[:TEXT_MAX]
-        today = fields.Date.context_today(self)
+        # "tomorrow" is the customer's tomorrow
+        today = fields.Date.context_today(
+            self.with_context(tz=customer.tz or reminder.tz or self.env.context.get("tz"))
+        )
         lang = customer.lang or reminder.lang or self.env.lang
         reading = understand(words, lang, today)
         moves = self._get_reply_moves(customer, reminder)
