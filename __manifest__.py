@@ -10,7 +10,7 @@
     "author": "account_payment_reminder authors",
     "license": "LGPL-3",
     "depends": ["account", "mail", "portal", "phone_validation", "sms", "link_tracker", "payment", "account_payment"],
-    "external_dependencies": {"python": ["phonenumbers", "requests"]},
+    "external_dependencies": {"python": ["phonenumbers", "requests", "dateparser>=1.5"]},
     "data": [
         "security/account_payment_reminder_security.xml",
         "security/ir.model.access.csv",
@@ -46,6 +46,9 @@
         "data/mail_template_portal_data.xml",
         "views/account_payment_reminder_portal_templates.xml",
         "views/account_payment_reminder_response_views.xml",
+        "data/mail_template_reply_data.xml",
+        "data/sms_template_reply_data.xml",
+        "views/account_payment_reminder_response_reply_views.xml",
     ],
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {

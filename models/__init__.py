@@ -35,4 +35,5 @@ from . import account_payment_reminder_response
 from . import account_payment_reminder_policy_portal
 from . import account_payment_reminder_plan_portal
 from . import account_payment_reminder_message_portal
+from . import account_payment_reminder_response_reply
 from . import ir_http

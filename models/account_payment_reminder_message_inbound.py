@@ -63,7 +63,9 @@ class AccountPaymentReminderMessage(models.Model):
     @api.model
     def _process_inbound(self, gateway, channel, number, text, reply=None, when=None):
         """An inbound SMS or WhatsApp message: opens WhatsApp's 24-hour window,
-        records STOP (and START) and hands other replies to the accountant."""
+        records START, and hands the rest to the reader of replies (a STOP is
+        an opt-out from this channel; a promise, a dispute, a plan request or
+        "paid" a proposal for the accountant). Returns the customer."""
         when = when or fields.Datetime.now()
         partner = self._find_partner_by_number(number, gateway)
         if not partner:
@@ -72,18 +74,19 @@ class AccountPaymentReminderMessage(models.Model):
         customer = partner.commercial_partner_id
         if channel == "whatsapp":
             customer.payment_reminder_wa_last_inbound = max(when, customer.payment_reminder_wa_last_inbound or when)
-        keyword = classify(text)
-        if keyword == "stop":
-            customer._payment_reminder_set_opt_out(
-                channel, _("Replied %(text)s on %(date)s", text=text.strip(), date=fields.Datetime.to_string(when))
-            )
-        elif keyword == "start" and customer[f"payment_reminder_optout_{channel}"]:
-            customer.write({f"payment_reminder_optout_{channel}": False, "payment_reminder_optout_note": False})
-            customer._message_log(
-                body=_("Opted in again to %(channel)s payment reminders.", channel=channel_label(self.env, channel))
-            )
-        else:
-            customer._payment_reminder_handle_reply(channel, number, text, reply)
+        if classify(text) == "start":
+            if customer[f"payment_reminder_optout_{channel}"]:
+                customer.write({f"payment_reminder_optout_{channel}": False, "payment_reminder_optout_note": False})
+                customer._message_log(
+                    body=_("Opted in again to %(channel)s payment reminders.", channel=channel_label(self.env, channel))
+                )
+            return customer
+        reminder = self.search(
+            [("partner_id", "=", customer.id), ("channel", "=", channel), ("recipient", "=", number)], limit=1
+        ) or self.search([("partner_id", "=", customer.id)], limit=1)
+        self.env["account.payment.reminder.response"]._record_reply(
+            customer, channel, text or reply, reminder, sender=number
+        )
         return customer
 
     @api.model

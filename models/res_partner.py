@@ -5,7 +5,6 @@ from odoo.tools import email_normalize
 
 from ..tools.phone import messaging_number
 from .account_payment_reminder_level import CHANNELS, channel_label
-from .account_payment_reminder_policy import is_real_user
 
 
 class ResPartner(models.Model):
@@ -139,38 +138,6 @@ class ResPartner(models.Model):
         last = self.commercial_partner_id.payment_reminder_wa_last_inbound
         now = now or fields.Datetime.now()
         return bool(last) and now - last < timedelta(hours=24)
-
-    def _payment_reminder_handle_reply(self, channel, number, text, reply=None):
-        """A customer answered a reminder (a quick reply such as "I have paid",
-        "I need a payment plan", "Talk to someone", or free text): the
-        accountant gets an activity with the customer's words, and the customer
-        gets a day of quiet."""
-        self.ensure_one()
-        words = (text or reply or "").strip()
-        label = channel_label(self.env, channel)
-        body = _("%(channel)s reply from %(number)s: %(text)s", channel=label, number=number, text=words)
-        self._message_log(body=body)
-        last = self.env["account.payment.reminder.message"].search([("partner_id", "=", self.id)], limit=1)
-        policy = last.policy_id or self.env.company.payment_reminder_policy_id
-        user = next((u for u in (last.user_id, last.move_ids[:1].invoice_user_id) if is_real_user(u)), None) or (
-            policy._get_responsible_user() if policy else self.env.ref("base.user_admin", raise_if_not_found=False)
-        )
-        self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("%(channel)s reply: %(text)s", channel=label, text=words[:80]),
-            note=body,
-            user_id=user.id if user else self.env.uid,
-        )
-        pause_until = fields.Date.add(fields.Date.context_today(self), days=1)
-        if not self.payment_reminder_hold_until or self.payment_reminder_hold_until < pause_until:
-            self.write(
-                {
-                    "payment_reminder_hold_until": pause_until,
-                    "payment_reminder_hold_reason": _(
-                        "Replied on %(channel)s: %(text)s", channel=label, text=words[:200]
-                    ),
-                }
-            )
 
     def _payment_reminder_set_opt_out(self, channel, note):
         """Record an opt-out on the commercial partner (STOP reply, provider error)."""

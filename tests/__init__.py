@@ -21,3 +21,4 @@ from . import test_walls
 from . import test_ladder
 from . import test_lifecycle
 from . import test_queue_job
+from . import test_replies

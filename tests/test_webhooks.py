@@ -459,9 +459,11 @@ class TestWebhooks(ChannelCommon, HttpCase):
         with self.frozen("2026-04-07 10:00"):
             response = self.post_meta(self.meta_inbound("+32470123456", button="I have paid"))
         self.assertEqual(response.status_code, 200)
-        activity = self.customer.activity_ids
+        reply = self.env["account.payment.reminder.response"].search([("message_id", "=", message.id)])
+        self.assertEqual((reply.kind, reply.note, reply.reply_to_confirm), ("paid", "I have paid", True))
+        activity = reply.activity_ids
         self.assertEqual(len(activity), 1)
-        self.assertIn("I have paid", activity.summary)
+        self.assertIn("paid", activity.summary)
         self.assertIn("I have paid", activity.note)
         self.assertEqual(self.customer.payment_reminder_hold_until, date(2026, 4, 8))
         self.assertIn("I have paid", self.customer.payment_reminder_hold_reason)

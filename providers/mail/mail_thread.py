@@ -1,8 +1,11 @@
-"""E-mail bounces: Odoo's mail gateway hands them over, the reminder e-mail
-that bounced fails and its fallback follows."""
+"""What Odoo's mail gateway hands over: a bounce fails the reminder e-mail
+that bounced (its fallback follows); a reply to a reminder e-mail becomes a
+customer response, read by tools/replies.py (the reminder e-mails are sent
+without a document, so Odoo alone would find no thread for the reply)."""
 
 from odoo import api, models
 from odoo.tools import html2plaintext
+from odoo.tools.mail import mail_header_msgid_re
 
 
 class MailThread(models.AbstractModel):
@@ -17,6 +20,52 @@ class MailThread(models.AbstractModel):
             message_dict.get("bounced_msg_ids") or [], reason
         )
         return result
+
+    @api.model
+    def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
+        """A reply to a reminder e-mail (its In-Reply-To or References name
+        the reminder's Message-Id) goes to a new customer response for that
+        reminder, unless it answers a thread Odoo knows."""
+        if not message_dict.get("is_bounce"):
+            reminder = self._find_replied_reminder(message_dict)
+            if reminder:
+                user_id = self._mail_find_user_for_gateway(message_dict.get("email_from")).id or self.env.uid
+                route = self._routing_check_route(
+                    message,
+                    message_dict,
+                    (
+                        "account.payment.reminder.response",
+                        False,
+                        {"payment_reminder_message_id": reminder.id},
+                        user_id,
+                        None,
+                    ),
+                    raise_exception=False,
+                )
+                if route:
+                    message_dict.pop("parent_id", None)  # the reminder's mail is no thread of the response
+                    return [route]
+        return super().message_route(
+            message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
+        )
+
+    @api.model
+    def _find_replied_reminder(self, message_dict):
+        """The reminder e-mail a message answers, if it answers one (the
+        last of its references that is a reminder)."""
+        references = mail_header_msgid_re.findall(
+            f"{message_dict.get('references') or ''} {message_dict.get('in_reply_to') or ''}"
+        )[-32:]
+        Reminder = self.env["account.payment.reminder.message"]
+        # sudo: the mail gateway runs as whoever fetches the mail; only whether a thread exists is read
+        if not references or self.env["mail.message"].sudo().search_count(
+            [("message_id", "in", references), ("model", "!=", False), ("res_id", "!=", False)], limit=1
+        ):
+            return Reminder
+        # sudo: the mail gateway runs as whoever fetches the mail, reminders are the accountants'
+        return Reminder.sudo().search(
+            [("channel", "=", "email"), ("provider_message_id", "in", references)], order="id desc", limit=1
+        )
 
 
 def _get_diagnostic(email_message):
