@@ -319,6 +319,63 @@ class TestCreditController(PaymentReminderCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestPolicyLevelOrder(PaymentReminderCommon):
+    """A policy's levels are listed, and escalate, in the order of their days,
+    whatever sequence they were created with."""
+
+    def _level(self, name, offset, sequence, trigger="due_date", key="overdue"):
+        return Command.create(
+            {
+                "name": name,
+                "sequence": sequence,
+                "trigger": trigger,
+                "offset_days": offset,
+                "use_email": True,
+                "mail_template_id": self.env.ref(f"account_payment_reminder.mail_template_{key}").id,
+            }
+        )
+
+    def test_levels_are_listed_in_the_order_they_escalate(self):
+        policy = self.env["account.payment.reminder.policy"].create(
+            {
+                "name": "Created in disorder",
+                "company_id": self.company.id,
+                "level_ids": [
+                    self._level("Final notice", 30, 1, key="final"),
+                    self._level("Due today", 0, 2, key="due"),
+                    self._level("Courtesy", -3, 50, key="courtesy"),
+                    self._level("Second reminder", 14, 3, key="followup"),
+                    self._level("Early payment", -2, 99, trigger="early_discount", key="early_discount"),
+                    self._level("Overdue", 7, 4),
+                ],
+            }
+        )
+        escalation = ["Early payment", "Courtesy", "Due today", "Overdue", "Second reminder", "Final notice"]
+        self.assertEqual(policy.level_ids.mapped("name"), escalation)
+        self.assertEqual(
+            [line["name"] for line in Form(policy).level_ids._records], escalation, "the policy form lists them so"
+        )
+        self.assertEqual(
+            [level_id for _seq, level_id, _early, _days in policy._get_ladder()],
+            list(reversed(policy.level_ids.ids)),
+            "the scheduler climbs the same ladder",
+        )
+        # a level whose days change moves to its place; a sequence typed in changes nothing
+        overdue = policy.level_ids.filtered(lambda level: level.name == "Overdue")
+        overdue.offset_days = 21
+        overdue.sequence = 1
+        self.assertEqual(
+            policy.level_ids.mapped("name"),
+            ["Early payment", "Courtesy", "Due today", "Second reminder", "Overdue", "Final notice"],
+        )
+        policy.level_ids.invalidate_recordset()
+        self.assertEqual(policy.level_ids.mapped("sequence"), [10, 20, 30, 40, 50, 60])
+        view = self.env.ref("account_payment_reminder.account_payment_reminder_policy_view_form")
+        levels_list = etree.fromstring(view.arch).xpath("//field[@name='level_ids']/list")[0]
+        self.assertFalse(levels_list.xpath("field[@widget='handle']"), "no handle to drag a level out of its place")
+
+
+@tagged("post_install", "-at_install")
 class TestInvoiceRemindersTab(PaymentReminderCommon):
     """The tab says what holds the invoice and when the next reminder goes,
     as the scheduler will decide it."""
