@@ -50,7 +50,11 @@
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {
         "web.assets_tests": ["account_payment_reminder/static/tests/tours/*.js"],
-        "web.assets_backend": ["account_payment_reminder/static/src/credit_control/*"],
+        "web.assets_backend": [
+            "account_payment_reminder/static/src/credit_control/*",
+            "account_payment_reminder/static/src/reporting/*",
+            "account_payment_reminder/static/src/send_wizard/*",
+        ],
     },
     "installable": True,
 }
