@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from odoo import _, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderProviderError
 from ..tools.schedule import RETRY_MAX_ATTEMPTS, retry_delay
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 CHATTER_CHUNK = 50  # chatter notes are written for this many messages at once
 
@@ -184,43 +186,34 @@ class AccountPaymentReminderMessage(models.Model):
 
     def _handle_failure(self, error):
         """Retry a transient error later; fail a permanent one and fall back."""
-        reason = error.message(self.lang or self.env.lang)
+        # the reason is kept untranslated: each reader reads it in its own language (see tools.terms)
+        reason = error.terms()
         delay = error.transient and retry_delay(self.attempt_count)
         if delay:
             next_attempt = fields.Datetime.now() + delay
-            _logger.info("Payment reminder %s: %s (retry in %s)", self.id, reason, delay)
-            self.write(
-                {
-                    "state": "queued",
-                    "next_attempt_at": next_attempt,
-                    "failure_code": error.code,
-                    "failure_reason": _(
-                        "%(reason)s It will be tried again in %(minutes)s minutes, at %(time)s UTC "
-                        "(attempt %(attempt)s of %(attempts)s).",
-                        reason=reason.rstrip(".") + ".",
-                        minutes=int(delay.total_seconds() // 60),
-                        time=next_attempt.strftime("%H:%M"),
-                        attempt=self.attempt_count + 1,
-                        attempts=RETRY_MAX_ATTEMPTS + 1,
-                    ),
-                }
+            reason = _lt(
+                "%(reason)s It will be tried again in %(minutes)s minutes, at %(time)s UTC "
+                "(attempt %(attempt)s of %(attempts)s).",
+                reason={**reason, "sentence": True},
+                minutes=int(delay.total_seconds() // 60),
+                time=next_attempt.strftime("%H:%M"),
+                attempt=self.attempt_count + 1,
+                attempts=RETRY_MAX_ATTEMPTS + 1,
             )
+            vals = self._prepare_failure_reason_vals(reason)
+            _logger.info("Payment reminder %s: %s (retry in %s)", self.id, vals["failure_reason"], delay)
+            self.write({"state": "queued", "next_attempt_at": next_attempt, "failure_code": error.code, **vals})
             return
         if error.transient:
-            reason = _(
+            reason = _lt(
                 "%(reason)s Given up after %(attempts)s attempts.",
-                reason=reason.rstrip(".") + ".",
+                reason={**reason, "sentence": True},
                 attempts=self.attempt_count,
             )
+        vals = self._prepare_failure_reason_vals(reason)
+        reason = vals["failure_reason"]
         _logger.warning("Payment reminder %s failed: %s", self.id, reason)
-        self.write(
-            {
-                "state": "failed",
-                "failed_at": fields.Datetime.now(),
-                "failure_code": error.code,
-                "failure_reason": reason,
-            }
-        )
+        self.write({"state": "failed", "failed_at": fields.Datetime.now(), "failure_code": error.code, **vals})
         if error.opt_out and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
         self.env["account.payment.reminder.run"]._queue_fallbacks(self)._dispatch()

@@ -340,7 +340,7 @@ class AccountPaymentReminderSend(models.TransientModel):
                     "The last %(channel)s message to %(address)s failed: %(reason)s",
                     channel=dict(CHANNELS)[channel],
                     address=address,
-                    reason=failed.failure_reason or failed.failure_code or "",
+                    reason=failed.failure_reason_display or failed.failure_code or "",
                 )
             )
         return " ".join(notes)
