@@ -10,6 +10,7 @@ from lxml import etree
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tools import file_open
 from odoo.tools.convert import convert_file
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
@@ -159,6 +160,20 @@ class TestCreditControlOverview(PaymentReminderCommon):
         self.assertEqual([(row["name"], row["amount"]) for row in overview["customers"]], [("Partly Ltd", 600.0)])
         cells = [amount for serie in overview["aging"]["series"] for amount in serie["amounts"]]
         self.assertEqual(sum(cells), 600.0)
+
+    def test_the_most_overdue_customers_say_how_late_in_words(self):
+        """Not '68 d' on a French screen: the days overdue in the user's language."""
+        late = self.env["res.partner"].create({"name": "Late Ltd", "email": "ap@late.example"})
+        self.create_invoice(partner=late, due=date(2026, 2, 1), amount=300.0)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        Dashboard = self.env["account.payment.reminder.dashboard"].with_user(self.accountant)
+        with self.frozen(TODAY):
+            [english] = Dashboard.get_overview()["customers"]
+            [french] = Dashboard.with_context(lang="fr_FR").get_overview()["customers"]
+        self.assertEqual((english["days"], english["days_display"]), (68, "68 days overdue"))
+        self.assertEqual(french["days_display"], "68 jours de retard")
+        with file_open("account_payment_reminder/static/src/credit_control/credit_control.xml") as template:
+            self.assertIn('t-out="customer.days_display"', template.read(), "the overview shows these words")
 
     def test_customers_not_reached_and_disputes_count_once(self):
         Message = self.env["account.payment.reminder.message"].sudo()  # the history is written by code only
