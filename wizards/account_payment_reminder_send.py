@@ -463,7 +463,8 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     recent_warning = fields.Char(
         "Just Happened", help="The same level went to this customer within the hour, or this channel just failed."
     )
-    attention = fields.Char(
+    # Text: the list wraps it, so that why a line is held or blocked reads in full
+    attention = fields.Text(
         "Why Not / Watch Out", compute="_compute_attention", help="Why the message is held or blocked, or a warning."
     )
     channel = fields.Selection(CHANNELS, required=True)
