@@ -252,6 +252,8 @@ def take(browser, base, out, lang, prepared):
 
     page = prepared["pages"].get(lang)
     if page:
+        # as the customer sees it: not logged in
+        browser.goto(f"{base}/web/session/logout")
         browser.viewport(PHONE, mobile=True)
         browser.goto(base + urllib.parse.urlsplit(page).path)
         browser.wait_for("document.querySelector('#apr_statement')", settle=1)
@@ -275,7 +277,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="apr-shots-"))
     port = odoo_env._free_port()
-    server = browser = None
+    browser = None
     try:
         with odoo_env.throwaway_cluster() as cluster:
 
@@ -314,26 +316,28 @@ def main():
                 ),
                 stdout=subprocess.DEVNULL,
             )
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base}/web/login", timeout=10).close()
-                    break
-                except OSError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(1)
-            browser = Chromium(workdir / "chromium")
-            print(f"Languages installed: {', '.join(prepared['installed'])}", flush=True)
-            for lang in args.lang.split(","):
-                take(browser, base, out, lang, prepared)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                deadline = time.time() + 120
+                while True:
+                    try:
+                        urllib.request.urlopen(f"{base}/web/login", timeout=10).close()
+                        break
+                    except OSError:
+                        if time.time() > deadline:
+                            raise
+                        time.sleep(1)
+                browser = Chromium(workdir / "chromium")
+                print(f"Languages installed: {', '.join(prepared['installed'])}", flush=True)
+                for lang in args.lang.split(","):
+                    take(browser, base, out, lang, prepared)
+            finally:
+                # Odoo and Chromium stop before the cluster does
+                if browser:
+                    browser.close()
+                server.terminate()
+                server.wait(timeout=30)
     finally:
-        if browser:
-            browser.close()
-        if server:
-            server.terminate()
-            server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
