@@ -53,7 +53,12 @@
     "demo": ["demo/account_payment_reminder_demo.xml"],
     "assets": {
         "web.assets_tests": ["account_payment_reminder/static/tests/tours/*.js"],
-        "web.assets_backend": ["account_payment_reminder/static/src/credit_control/*"],
+        "web.assets_backend": [
+            "account_payment_reminder/static/src/credit_control/*",
+            "account_payment_reminder/static/src/send_wizard/*",
+        ],
+        # graph views load with Odoo's own, lazily (as crm's forecast graph does)
+        "web.assets_backend_lazy": ["account_payment_reminder/static/src/reporting/*"],
     },
     "installable": True,
 }

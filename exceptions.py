@@ -23,6 +23,13 @@ class ReminderProviderError(Exception):
         self.code = str(code) if code not in (None, "") else None
         self.detail = detail
 
+    def terms(self):
+        """The reason and detail, to be read in any language later (see
+        ``tools.terms``)."""
+        from .tools.terms import with_detail  # noqa: PLC0415 - tools' clients import this module
+
+        return with_detail(self.reason, self.detail)
+
     def message(self, lang=None):
         """The reason in ``lang``, followed by the provider's detail."""
         reason = self.reason

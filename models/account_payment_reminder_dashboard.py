@@ -422,6 +422,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 "amount_display": currency.format(amount),
                 "count": count,
                 "days": (today - oldest).days,
+                "days_display": _("%(days)s days overdue", days=(today - oldest).days),
                 "action": self._invoice_action(
                     _("Overdue Invoices of %(customer)s", customer=partner.display_name),
                     overdue + [("commercial_partner_id", "=", partner.id)],

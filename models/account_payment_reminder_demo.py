@@ -49,8 +49,10 @@ class AccountPaymentReminderDemo(models.AbstractModel):
     @api.model
     def _activate_demo_languages(self):
         """The demo customers' languages; the addon's translations are loaded
-        for every active language at the end of its installation."""
-        for code in DEMO_LANGUAGES:
+        for every active language at the end of its installation. English too,
+        for the customers who speak it: installed with --load-language (as
+        scripts/demo.py does), a database may have it inactive."""
+        for code in ["en_US", *DEMO_LANGUAGES]:
             self.env["res.lang"]._activate_lang(code)
 
     @api.model

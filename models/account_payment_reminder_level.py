@@ -3,6 +3,9 @@ from odoo.exceptions import ValidationError
 
 from .sms_template import describe_encoding
 
+ESCALATION_FIELDS = {"sequence", "offset_days", "trigger", "policy_id"}
+"""What decides the order a level escalates in (its sequence is derived from them)."""
+
 CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
 """Every channel, in fallback order: the fastest-read first."""
 
@@ -22,7 +25,12 @@ class AccountPaymentReminderLevel(models.Model):
     policy_id = fields.Many2one("account.payment.reminder.policy", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="policy_id.currency_id")
-    sequence = fields.Integer(default=10, help="Levels escalate in this order.")
+    sequence = fields.Integer(
+        default=10,
+        readonly=True,
+        help="The level's rank in its policy, set from its days: the early-payment levels first, then the others "
+        "from the soonest to the latest. Levels escalate, and are listed, in this order.",
+    )
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     trigger = fields.Selection(
@@ -100,6 +108,28 @@ class AccountPaymentReminderLevel(models.Model):
     )
     sms_preview = fields.Text("SMS Preview", compute="_compute_sms_preview")
     sms_preview_info = fields.Char("SMS Segments", compute="_compute_sms_preview")
+
+    # === ESCALATION ORDER === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        levels = super().create(vals_list)
+        levels.policy_id._resequence_levels()
+        return levels
+
+    def write(self, vals):
+        policies = self.policy_id
+        result = super().write(vals)
+        if ESCALATION_FIELDS & set(vals) and not self.env.context.get("payment_reminder_resequencing"):
+            (policies | self.policy_id)._resequence_levels()
+        return result
+
+    def _escalation_key(self):
+        """Where a level stands on its ladder: the early-payment levels (counted
+        from the discount deadline, which comes before the due date) first,
+        then the others by their days from the due date, soonest first."""
+        self.ensure_one()
+        return (self.trigger != "early_discount", self.offset_days, self.id)
 
     @api.constrains("use_email", "use_whatsapp", "use_sms")
     def _check_channels(self):

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
 from ..tools.schedule import to_local
+from ..tools.terms import render_terms, to_terms
 from .account_payment_reminder_level import CHANNELS
 from .sms_template import describe_encoding
 
@@ -129,7 +130,15 @@ class AccountPaymentReminderMessage(models.Model):
     body = fields.Text("Rendered Text", readonly=True, prefetch="rendered")
     state = fields.Selection(STATES, default="queued", required=True, readonly=True, index=True)
     failure_code = fields.Char(readonly=True)
-    failure_reason = fields.Text(readonly=True)
+    failure_reason = fields.Text(
+        "Failure Reason As Logged", readonly=True, help="In the language of who sent the message, for the logs."
+    )
+    failure_reason_terms = fields.Json(
+        readonly=True, copy=False, help="The failure reason, to be read in any language."
+    )
+    failure_reason_display = fields.Text(
+        "Failure Reason", compute="_compute_failure_reason_display", help="In your language."
+    )
     provider_message_id = fields.Char(readonly=True, index="btree_not_null", copy=False)
     idempotency_key = fields.Char(required=True, readonly=True, copy=False)
     trigger = fields.Selection(
@@ -370,6 +379,23 @@ class AccountPaymentReminderMessage(models.Model):
                 )
             message.previous_reminder_date = sent_at and sent_at.date()
 
+    @api.depends("failure_reason", "failure_reason_terms")
+    @api.depends_context("lang")
+    def _compute_failure_reason_display(self):
+        for message in self:
+            terms = message.failure_reason_terms
+            message.failure_reason_display = render_terms(terms, message.env.lang) if terms else message.failure_reason
+
+    def _prepare_failure_reason_vals(self, reason):
+        """The values that record why a message failed: ``reason`` (a lazy
+        translation, terms, or a text) as terms that each reader reads in its
+        language, and as text in the sender's language for the logs."""
+        terms = to_terms(reason)
+        return {
+            "failure_reason": render_terms(terms, self.env.lang) or False,
+            "failure_reason_terms": terms if isinstance(terms, dict) else False,
+        }
+
     @api.depends("body", "channel")
     def _compute_encoding_info(self):
         for message in self:
@@ -382,6 +408,8 @@ class AccountPaymentReminderMessage(models.Model):
         return messages
 
     def write(self, vals):
+        if "failure_reason" in vals and "failure_reason_terms" not in vals:
+            vals = {**vals, "failure_reason_terms": False}  # a reason written as text replaces the terms
         before = {message.id: message.state for message in self} if "state" in vals else {}
         result = super().write(vals)
         if "state" in vals:
@@ -455,7 +483,7 @@ class AccountPaymentReminderMessage(models.Model):
             if state == "read" and not message.delivered_at:
                 vals["delivered_at"] = when
             if state == "failed":
-                vals.update(failure_code=code, failure_reason=reason)
+                vals.update(failure_code=code, **message._prepare_failure_reason_vals(reason))
             message.write(vals)
             moved |= message
         return moved

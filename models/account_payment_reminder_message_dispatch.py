@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from odoo import _, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderOptOutError, ReminderPermanentError, ReminderProviderError, ReminderRetryableError
 from ..providers.common import OutgoingPayload
 from ..tools.schedule import RETRY_MAX_ATTEMPTS, retry_delay
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 CHATTER_CHUNK = 50  # chatter notes are written for this many messages at once
 
@@ -304,46 +306,37 @@ class AccountPaymentReminderMessage(models.Model):
         """Retry a retryable error later (not before the provider's
         ``retry_after``); fail a permanent one and return its fallback,
         queued (stage 5, account_payment_reminder_message_fallback.py)."""
-        reason = error.message(self.lang or self.env.lang)
+        # the reason is kept untranslated: each reader reads it in its own language (see tools.terms)
+        reason = error.terms()
         retryable = isinstance(error, ReminderRetryableError)
         delay = retryable and retry_delay(self.attempt_count)
         if delay and error.retry_after:
             delay = max(delay, timedelta(seconds=error.retry_after))
         if delay:
             next_attempt = fields.Datetime.now() + delay
-            _logger.info("Payment reminder %s: %s (retry in %s)", self.id, reason, delay)
-            self.write(
-                {
-                    "state": "queued",
-                    "next_attempt_at": next_attempt,
-                    "failure_code": error.code,
-                    "failure_reason": _(
-                        "%(reason)s It will be tried again in %(minutes)s minutes, at %(time)s UTC "
-                        "(attempt %(attempt)s of %(attempts)s).",
-                        reason=reason.rstrip(".") + ".",
-                        minutes=int(delay.total_seconds() // 60),
-                        time=next_attempt.strftime("%H:%M"),
-                        attempt=self.attempt_count + 1,
-                        attempts=RETRY_MAX_ATTEMPTS + 1,
-                    ),
-                }
+            reason = _lt(
+                "%(reason)s It will be tried again in %(minutes)s minutes, at %(time)s UTC "
+                "(attempt %(attempt)s of %(attempts)s).",
+                reason={**reason, "sentence": True},
+                minutes=int(delay.total_seconds() // 60),
+                time=next_attempt.strftime("%H:%M"),
+                attempt=self.attempt_count + 1,
+                attempts=RETRY_MAX_ATTEMPTS + 1,
             )
+            vals = self._prepare_failure_reason_vals(reason)
+            _logger.info("Payment reminder %s: %s (retry in %s)", self.id, vals["failure_reason"], delay)
+            self.write({"state": "queued", "next_attempt_at": next_attempt, "failure_code": error.code, **vals})
             return self.browse()
         if retryable:
-            reason = _(
+            reason = _lt(
                 "%(reason)s Given up after %(attempts)s attempts.",
-                reason=reason.rstrip(".") + ".",
+                reason={**reason, "sentence": True},
                 attempts=self.attempt_count,
             )
+        vals = self._prepare_failure_reason_vals(reason)
+        reason = vals["failure_reason"]
         _logger.warning("Payment reminder %s failed: %s", self.id, reason)
-        self.write(
-            {
-                "state": "failed",
-                "failed_at": fields.Datetime.now(),
-                "failure_code": error.code,
-                "failure_reason": reason,
-            }
-        )
+        self.write({"state": "failed", "failed_at": fields.Datetime.now(), "failure_code": error.code, **vals})
         if isinstance(error, ReminderOptOutError) and self.recipient_partner_id:
             self.partner_id._payment_reminder_set_opt_out(self.channel, reason)
         return self._queue_fallbacks()

@@ -36,7 +36,7 @@ class AccountPaymentReminderMessage(models.Model):
         provider = message.provider or "mail"
         error = self.env[f"account.payment.reminder.provider.{provider}"]._get_receipt_error(code, reason)
         text = error.message(message.lang or self.env.lang)
-        moved = message._apply_status("failed", when=when, code=error.code, reason=text)
+        moved = message._apply_status("failed", when=when, code=error.code, reason=error.terms())
         if moved:
             _logger.warning("Payment reminder %s not delivered: %s", message.id, text)
             if isinstance(error, ReminderOptOutError):

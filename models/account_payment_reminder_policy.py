@@ -102,6 +102,19 @@ class AccountPaymentReminderPolicy(models.Model):
             if policy.window_start == policy.window_end:
                 raise ValidationError(_("The send window of '%(policy)s' is empty.", policy=policy.name))
 
+    def _resequence_levels(self):
+        """Number the levels in the order they escalate (see the level's
+        ``_escalation_key``), whatever sequence they were created or imported
+        with: the ladder, the lists and every comparison of levels follow the
+        days."""
+        for policy in self:
+            levels = policy.with_context(active_test=False).level_ids.sorted(lambda lv: lv._escalation_key())
+            for rank, level in enumerate(levels, start=1):
+                if level.sequence != rank * 10:
+                    level.with_context(payment_reminder_resequencing=True).sequence = rank * 10
+        # the cached lists of levels keep the order they were read in
+        self.invalidate_recordset(["level_ids"])
+
     def _get_ladder(self):
         """The active levels as plain values, highest first: ``(sequence, id,
         on early discount, offset days)`` (see tools.schedule.level_candidates)."""

@@ -22,10 +22,16 @@ import bootstrap
 import odoo_env
 
 DB = "apr_demo"
+# payment_demo: the customer's page pays through Odoo's demo provider (nothing is charged)
+ADDONS = f"{odoo_env.ADDON},payment_demo"
+# the demo's customers speak these: Odoo's own screens are loaded in them too, not only the addon's
+LANGUAGES = "fr_FR,es_ES,pt_BR,id_ID"
 
 SUMMARY = r"""
 from odoo import fields
-# --load-language switched the administrator to its first language: the demo opens in English, the others a click away
+# --load-language switched the administrator to its first language and left English inactive: the demo opens in
+# English, the others a click away
+env["res.lang"]._activate_lang("en_US")
 (env.ref("base.user_admin") | env.ref("base.user_root")).write({"lang": "en_US"})
 env = env(context=dict(env.context, lang="en_US"))
 Run = env["account.payment.reminder.run"]
@@ -95,14 +101,10 @@ def main():
                 return subprocess.run(cmd, check=True, **kwargs)
 
             print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
-            # payment_demo: the customer's page pays through Odoo's demo provider (nothing is charged)
-            addons = f"{odoo_env.ADDON},payment_demo"
-            # the demo's customers speak these: Odoo's own screens are loaded in them too, not only the addon's
-            languages = "fr_FR,es_ES,pt_BR,id_ID"
             odoo(
                 "-i",
-                addons,
-                f"--load-language={languages}",
+                ADDONS,
+                f"--load-language={LANGUAGES}",
                 "--stop-after-init",
                 "--max-cron-threads=0",
                 f"--http-port={args.port}",

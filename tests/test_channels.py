@@ -1,7 +1,7 @@
 import json
 from datetime import date, datetime, timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..exceptions import ReminderPermanentError
 from ..providers.common import OutgoingPayload
@@ -466,6 +466,68 @@ class TestBudgetAcrossChannels(ChannelCommon):
         self.assertEqual(len(self.messages_for(invoice)), 3)
         self.run_at("2026-04-14 10:01")
         self.assertEqual(len(self.messages_for(invoice)), 4)
+
+
+@tagged("post_install", "-at_install")
+class TestFailureReasonInTheReadersLanguage(ChannelCommon):
+    """A reason is written once, by the scheduler, and read by accountants of
+    any language: each reads it in its own, whatever the customer's language
+    and the scheduler's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["res.lang"]._activate_lang("es_ES")
+        cls.customer.lang = "es_ES"  # neither the reader's language nor the scheduler's
+        cls.french = new_test_user(
+            cls.env,
+            login="comptable",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+            lang="fr_FR",
+        )
+
+    def read_as(self, user, message):
+        """The reason as the user's screens show it (the web client sends the user's language)."""
+        return message.with_user(user).with_context(lang=user.lang).failure_reason_display
+
+    def test_a_failure_reads_in_french_for_a_french_accountant(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.fake.answer("+32470123456", 400, _meta_error(131026, "Message undeliverable"))
+        self.run_at(OVERDUE)
+        whatsapp = self.messages_for(invoice)[0]
+        self.assertEqual(whatsapp.state, "failed")
+        self.assertEqual(
+            self.read_as(self.french, whatsapp),
+            "Le numéro n'est pas sur WhatsApp (ou ne peut pas recevoir ce message). (Message undeliverable)",
+            "in French, with the provider's own words as they came",
+        )
+        self.assertEqual(
+            self.read_as(self.env.user, whatsapp),
+            "The number is not on WhatsApp (or cannot receive this message). (Message undeliverable)",
+        )
+        self.assertEqual(whatsapp.failure_reason, self.read_as(self.env.user, whatsapp), "logged in English here")
+
+    def test_a_retry_reads_in_french_too(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.fake.answer("+32470123456", 429, _meta_error(130429, "Rate limit hit"))
+        self.run_at(OVERDUE)
+        message = self.messages_for(invoice)
+        self.assertEqual(message.state, "queued")
+        shown = self.read_as(self.french, message)
+        self.assertIn("Nouvel essai dans 5 minutes, à 09:05 UTC", shown)
+        self.assertNotIn("tried again", shown)
+        self.assertIn("tried again in 5 minutes, at 09:05 UTC", message.failure_reason)
+
+    def test_a_reason_written_as_text_replaces_the_one_kept(self):
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.fake.answer("+32470123456", 400, _meta_error(131026, "Message undeliverable"))
+        self.run_at(OVERDUE)
+        whatsapp = self.messages_for(invoice)[0]
+        whatsapp.sudo().failure_reason = "Checked by hand"  # sudo: history rows are written by code only
+        self.assertEqual(self.read_as(self.french, whatsapp), "Checked by hand")
 
 
 def _meta_error(code, message):

@@ -1,6 +1,6 @@
 from datetime import date
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import PaymentReminderCommon
 
@@ -109,3 +109,29 @@ class TestReporting(PaymentReminderCommon):
         self.assertEqual(figures["customers_on_hold"]["count"], 1)
         self.assertEqual(figures["messages_week"]["count"], 1, "one message for the customer, at the most urgent level")
         self.assertEqual(self.env["account.move"].search_count(figures["overdue"]["action"]["domain"]), 2)
+
+
+@tagged("post_install", "-at_install")
+class TestReportingGraph(PaymentReminderCommon, HttpCase):
+    def test_the_messages_graph_counts_in_whole_messages(self):
+        """Two messages: the value axis reads 0, 1, 2, never 0.5 of a message."""
+        accountant = new_test_user(
+            self.env,
+            login="reporting_graph_tour",
+            password="reporting_graph_tour",
+            groups="account.group_account_invoice,base.group_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        other = self.customer.copy({"name": "Gemini Furniture", "email": "ap@gemini.example"})
+        self.create_invoice(due=date(2026, 3, 31))
+        self.create_invoice(partner=other, due=date(2026, 3, 31))
+        self.run_at("2026-03-31 09:00")
+        self.assertEqual(self.Message.search_count([("company_id", "=", self.company.id)]), 2)
+        view = self.env.ref("account_payment_reminder.account_payment_reminder_message_view_graph")
+        self.assertIn('js_class="account_payment_reminder_count_graph"', view.arch)
+        self.start_tour(
+            "/odoo/action-account_payment_reminder.account_payment_reminder_message_analysis_action?view_type=graph",
+            "account_payment_reminder_reporting_graph_tour",
+            login=accountant.login,
+        )

@@ -10,6 +10,7 @@ from lxml import etree
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tools import file_open
 from odoo.tools.convert import convert_file
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
@@ -159,6 +160,20 @@ class TestCreditControlOverview(PaymentReminderCommon):
         self.assertEqual([(row["name"], row["amount"]) for row in overview["customers"]], [("Partly Ltd", 600.0)])
         cells = [amount for serie in overview["aging"]["series"] for amount in serie["amounts"]]
         self.assertEqual(sum(cells), 600.0)
+
+    def test_the_most_overdue_customers_say_how_late_in_words(self):
+        """Not '68 d' on a French screen: the days overdue in the user's language."""
+        late = self.env["res.partner"].create({"name": "Late Ltd", "email": "ap@late.example"})
+        self.create_invoice(partner=late, due=date(2026, 2, 1), amount=300.0)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        Dashboard = self.env["account.payment.reminder.dashboard"].with_user(self.accountant)
+        with self.frozen(TODAY):
+            [english] = Dashboard.get_overview()["customers"]
+            [french] = Dashboard.with_context(lang="fr_FR").get_overview()["customers"]
+        self.assertEqual((english["days"], english["days_display"]), (68, "68 days overdue"))
+        self.assertEqual(french["days_display"], "68 jours de retard")
+        with file_open("account_payment_reminder/static/src/credit_control/credit_control.xml") as template:
+            self.assertIn('t-out="customer.days_display"', template.read(), "the overview shows these words")
 
     def test_customers_not_reached_and_disputes_count_once(self):
         Message = self.env["account.payment.reminder.message"].sudo()  # the history is written by code only
@@ -316,6 +331,63 @@ class TestCreditController(PaymentReminderCommon):
         last = self.create_invoice(partner=customer_d, due=date(2026, 3, 3), invoice_user_id=False)
         self.run_at("2026-04-03 09:00")
         self.assertEqual(last.activity_ids.user_id, self.salesperson)
+
+
+@tagged("post_install", "-at_install")
+class TestPolicyLevelOrder(PaymentReminderCommon):
+    """A policy's levels are listed, and escalate, in the order of their days,
+    whatever sequence they were created with."""
+
+    def _level(self, name, offset, sequence, trigger="due_date", key="overdue"):
+        return Command.create(
+            {
+                "name": name,
+                "sequence": sequence,
+                "trigger": trigger,
+                "offset_days": offset,
+                "use_email": True,
+                "mail_template_id": self.env.ref(f"account_payment_reminder.mail_template_{key}").id,
+            }
+        )
+
+    def test_levels_are_listed_in_the_order_they_escalate(self):
+        policy = self.env["account.payment.reminder.policy"].create(
+            {
+                "name": "Created in disorder",
+                "company_id": self.company.id,
+                "level_ids": [
+                    self._level("Final notice", 30, 1, key="final"),
+                    self._level("Due today", 0, 2, key="due"),
+                    self._level("Courtesy", -3, 50, key="courtesy"),
+                    self._level("Second reminder", 14, 3, key="followup"),
+                    self._level("Early payment", -2, 99, trigger="early_discount", key="early_discount"),
+                    self._level("Overdue", 7, 4),
+                ],
+            }
+        )
+        escalation = ["Early payment", "Courtesy", "Due today", "Overdue", "Second reminder", "Final notice"]
+        self.assertEqual(policy.level_ids.mapped("name"), escalation)
+        self.assertEqual(
+            [line["name"] for line in Form(policy).level_ids._records], escalation, "the policy form lists them so"
+        )
+        self.assertEqual(
+            [level_id for _seq, level_id, _early, _days in policy._get_ladder()],
+            list(reversed(policy.level_ids.ids)),
+            "the scheduler climbs the same ladder",
+        )
+        # a level whose days change moves to its place; a sequence typed in changes nothing
+        overdue = policy.level_ids.filtered(lambda level: level.name == "Overdue")
+        overdue.offset_days = 21
+        overdue.sequence = 1
+        self.assertEqual(
+            policy.level_ids.mapped("name"),
+            ["Early payment", "Courtesy", "Due today", "Second reminder", "Overdue", "Final notice"],
+        )
+        policy.level_ids.invalidate_recordset()
+        self.assertEqual(policy.level_ids.mapped("sequence"), [10, 20, 30, 40, 50, 60])
+        view = self.env.ref("account_payment_reminder.account_payment_reminder_policy_view_form")
+        levels_list = etree.fromstring(view.arch).xpath("//field[@name='level_ids']/list")[0]
+        self.assertFalse(levels_list.xpath("field[@widget='handle']"), "no handle to drag a level out of its place")
 
 
 @tagged("post_install", "-at_install")

@@ -340,7 +340,7 @@ class AccountPaymentReminderSend(models.TransientModel):
                     "The last %(channel)s message to %(address)s failed: %(reason)s",
                     channel=dict(CHANNELS)[channel],
                     address=address,
-                    reason=failed.failure_reason or failed.failure_code or "",
+                    reason=failed.failure_reason_display or failed.failure_code or "",
                 )
             )
         return " ".join(notes)
@@ -460,7 +460,8 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     recent_warning = fields.Char(
         "Just Happened", help="The same level went to this customer within the hour, or this channel just failed."
     )
-    attention = fields.Char(
+    # Text: the list wraps it, so that why a line is held or blocked reads in full
+    attention = fields.Text(
         "Why Not / Watch Out", compute="_compute_attention", help="Why the message is held or blocked, or a warning."
     )
     channel = fields.Selection(CHANNELS, required=True)

@@ -55,9 +55,14 @@ registry.category("web_tour.tours").add("account_payment_reminder_customer_tour"
             trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains('ap@azure.example'):contains('Overdue')",
         },
         {
-            content: "Open the preview",
-            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains('ap@azure.example') td[name=recipient]",
+            content: "Open the line's preview",
+            trigger:
+                ".modal .o_field_widget[name=line_ids] .o_data_row:contains('ap@azure.example') .o_list_record_open_form_view button",
             run: "click",
+        },
+        {
+            content: "The preview is titled with the customer and the channel",
+            trigger: ".modal .modal-title:contains('Preview: Azure Interior, E-mail')",
         },
         {
             content: "The preview names the contact",
@@ -72,8 +77,9 @@ registry.category("web_tour.tours").add("account_payment_reminder_customer_tour"
             trigger: ".modal .o_field_widget[name=held_note]:contains('Disputed quantity')",
         },
         {
-            content: "The preview is saved into the wizard, and offers no Save & New",
-            trigger: ".modal .modal-footer:not(:has(.o_form_button_save_new)) .o_form_button_save",
+            content: "The preview is read-only: no Save nor Discard, only Close",
+            trigger:
+                ".modal:has(.modal-title:contains('Preview:')) .modal-footer:not(:has(.o_form_button_save)):not(:has(button:contains('Discard'))) button:contains('Close')",
             run: "click",
         },
         {
