@@ -250,9 +250,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
     def _get_transactions_on_its_way_query(self):
         """Online payments of the batch's customers (or for their invoices)
-        that their provider has not confirmed yet: pending or authorised."""
+        that their provider has not confirmed yet: pending or authorised,
+        dated from the moment the provider said so."""
         return """
-            SELECT tx.id, tx.company_id, tx.currency_id, tx.amount, tx.create_date::date AS date, tx.reference,
+            SELECT tx.id, tx.company_id, tx.currency_id, tx.amount,
+                   -- the day the provider said it was coming (pending, authorised)
+                   COALESCE(tx.last_state_change, tx.create_date)::date AS date, tx.reference,
                    tx.state, COALESCE(inv.partner_id, p.commercial_partner_id) AS partner_id, inv.move_ids
               FROM payment_transaction tx
               JOIN res_partner p ON p.id = tx.partner_id
@@ -264,7 +267,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
                    ) inv
              WHERE tx.state IN ('pending', 'authorized')
                AND tx.amount > 0
-               AND tx.create_date >= %(since)s
+               AND COALESCE(tx.last_state_change, tx.create_date) >= %(since)s
+               AND COALESCE(tx.last_state_change, tx.create_date) < %(until)s
                AND (%(partner_ids)s IS NULL OR COALESCE(inv.partner_id, p.commercial_partner_id) = ANY(%(partner_ids)s))
              ORDER BY tx.create_date, tx.id
         """
@@ -311,7 +315,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
         since = today - timedelta(days=days + 1)  # a day more: customers west of UTC are a day behind
         partners = set(partner_ids) if partner_ids is not None else None
         money = defaultdict(list)
-        self.env.cr.execute(self._get_bank_lines_on_its_way_query(), {"since": since, "until": today + timedelta(1)})
+        self.env.cr.execute(
+            self._get_bank_lines_on_its_way_query(), {"since": since, "until": today + timedelta(days=1)}
+        )
         lines = self.env.cr.dictfetchall()
         words = {}
         for line in lines:
@@ -340,7 +346,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
             )
         self.env.cr.execute(
             self._get_transactions_on_its_way_query(),
-            {"since": since, "partner_ids": list(partners) if partners is not None else None},
+            {
+                "since": since,
+                "until": today + timedelta(days=2),
+                "partner_ids": list(partners) if partners is not None else None,
+            },
         )
         for tx in self.env.cr.dictfetchall():
             money[tx["partner_id"], tx["company_id"]].append(
