@@ -5,7 +5,7 @@ for the policy's days; then chasing resumes on its own."""
 from datetime import date
 
 from odoo import Command, fields
-from odoo.tests import BaseCase, new_test_user, tagged
+from odoo.tests import BaseCase, Form, new_test_user, tagged
 
 from ..tools.on_its_way import IncomingMoney, hold, references
 from .test_plans import PlanCommon
@@ -20,6 +20,13 @@ class TestMoneyOnItsWay(PlanCommon):
         cls.contact = cls.env["res.partner"].create({"name": "Bob of Azure", "parent_id": cls.customer.id})
         cls.stranger = cls.env["res.partner"].create({"name": "Someone Else", "email": "else@example.com"})
         cls.provider = cls._prepare_payment_provider(cls.company)
+        cls.accountant = new_test_user(
+            cls.env,
+            login="on_its_way_accountant",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
 
     def bank_line(self, amount, partner=None, label="Transfer", when=date(2026, 4, 25), **values):
         """A line of the bank statement, not reconciled with anything."""
@@ -195,14 +202,17 @@ class TestMoneyOnItsWay(PlanCommon):
             cancelled = messages._cancel_no_longer_owed()
         self.assertEqual((cancelled, messages.state), (messages, "cancelled"))
 
+    def test_send_reminder_by_hand_says_the_money_is_on_its_way(self):
+        invoice = self.create_invoice(due=date(2026, 4, 20), amount=900.0)
+        self.bank_line(900.0, partner=self.customer, label="Azure pays")
+        with self.frozen("2026-04-27 09:00"):
+            send = self.env(user=self.accountant)["account.payment.reminder.send"]
+            wizard = Form(send.with_context(active_model="account.move", active_ids=invoice.ids)).save()
+        self.assertFalse(wizard.line_ids.to_send, "held; the accountant may still send it anyway")
+        self.assertIn("Money on its way: Bank line 04/25/2026 'Azure pays'", wizard.line_ids.hold_reason)
+
     def test_the_overview_counts_the_money_on_its_way(self):
-        accountant = new_test_user(
-            self.env,
-            login="on_its_way_accountant",
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        accountant = self.accountant
         whole = self.create_invoice(due=date(2026, 4, 20), amount=900.0)
         half = self.create_invoice(due=date(2026, 4, 21), amount=1000.0)
         self.bank_line(1400.0, partner=self.customer)
