@@ -96,7 +96,8 @@ class AccountMove(models.Model):
     payment_reminder_waiting = fields.Char(
         "Reminders Wait For",
         compute="_compute_payment_reminder_next",
-        help="What holds the reminders of this invoice: an exclusion, a payment plan, a promise or a hold.",
+        help="What holds the reminders of this invoice: an exclusion, a payment plan, a promise, a hold or money on "
+        "its way (a bank line not reconciled yet, an online payment pending).",
     )
     payment_reminder_message_ids = fields.Many2many(
         "account.payment.reminder.message",
