@@ -274,13 +274,15 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """
 
     def _get_named_invoices(self, words, partner_ids):
-        """{upper-cased name or payment reference: (invoice id, commercial
-        partner id)} of the open invoices that ``words`` name (compared as
-        ``tools.on_its_way.references`` reads them)."""
+        """{(company id, upper-cased name or payment reference): [(invoice
+        id, commercial partner id)]} of the open invoices that ``words`` name
+        (compared as ``tools.on_its_way.references`` reads them): a number is
+        unique in its journal only, so a bank line names the invoices of its
+        own company."""
         self.env.cr.execute(
             f"""
             SELECT UPPER(BTRIM(m.name, %(edges)s)), UPPER(BTRIM(m.payment_reference, %(edges)s)), m.id,
-                   m.commercial_partner_id
+                   m.commercial_partner_id, m.company_id
               FROM account_move m
              WHERE {OPEN_INVOICE_WHERE}
                AND (UPPER(BTRIM(m.name, %(edges)s)) = ANY(%(words)s)
@@ -293,11 +295,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 "partner_ids": list(partner_ids) if partner_ids is not None else None,
             },
         )
-        named = {}
-        for name, reference, move_id, partner_id in self.env.cr.fetchall():
-            for word in (name, reference):
+        named = defaultdict(list)
+        for name, reference, move_id, partner_id, company_id in self.env.cr.fetchall():
+            for word in {name, reference}:
                 if word in words:
-                    named[word] = (move_id, partner_id)
+                    named[company_id, word].append((move_id, partner_id))
         return named
 
     def _get_money_on_its_way(self, partner_ids, today, days):
@@ -326,7 +328,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                 words[word] = None
         named = self._get_named_invoices(words, partner_ids) if words else {}
         for line in lines:
-            moves = [named[word] for word in line["words"] if word in named]
+            moves = [move for word in line["words"] for move in named.get((line["company_id"], word), ())]
             partner_id = moves[0][1] if moves else line["partner_id"]
             if partner_id is None or (partners is not None and partner_id not in partners):
                 continue
