@@ -1,5 +1,5 @@
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import format_date
@@ -96,7 +96,8 @@ class AccountMove(models.Model):
     payment_reminder_waiting = fields.Char(
         "Reminders Wait For",
         compute="_compute_payment_reminder_next",
-        help="What holds the reminders of this invoice: an exclusion, a payment plan, a promise or a hold.",
+        help="What holds the reminders of this invoice: an exclusion, a payment plan, a promise, a hold or money on "
+        "its way (a bank line not reconciled yet, an online payment pending).",
     )
     payment_reminder_message_ids = fields.Many2many(
         "account.payment.reminder.message",
@@ -286,6 +287,7 @@ class AccountMove(models.Model):
         plan's reminder before the next instalment."""
         today = fields.Date.context_today(self)
         promises, plans = self._get_payment_reminder_holders()
+        money = self._get_payment_reminder_money()
         for move in self:
             move.payment_reminder_next_date = False
             move.payment_reminder_next_level_id = False
@@ -295,7 +297,7 @@ class AccountMove(models.Model):
             policy = move._get_payment_reminder_policy()
             if not policy or not move.payment_reminder_is_open:
                 continue
-            waiting, held_until = move._get_payment_reminder_wait(today)
+            waiting, held_until = move._get_payment_reminder_wait(today, money.get(move._origin.id))
             move.payment_reminder_waiting = waiting
             if held_until is None:
                 continue  # excluded: never
@@ -353,9 +355,24 @@ class AccountMove(models.Model):
                 plans[move.id] = plan
         return promises, plans
 
-    def _get_payment_reminder_wait(self, today):
+    def _get_payment_reminder_money(self):
+        """{invoice id: row} for these invoices that money on its way holds
+        today, wholly or in part, as the scheduler shares it out
+        (``account.payment.reminder.run._get_money_held``)."""
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted" and m._origin)
+        if not invoices:
+            return {}
+        # sudo: bank lines and online payments are read as the scheduler reads them; only these invoices' holds show
+        rows = self.env["account.payment.reminder.run"].sudo()._get_money_held(invoices.commercial_partner_id.ids)
+        ids = set(invoices._origin.ids)
+        return {row["id"]: row for row in rows if row["id"] in ids}
+
+    def _get_payment_reminder_wait(self, today, money=None):
         """(what holds the reminders in words or False, the first day they may
-        go again; None when the invoice is excluded)."""
+        go again; None when the invoice is excluded).
+
+        :param money: the invoice's row of ``_get_payment_reminder_money``
+        """
         self.ensure_one()
         customer = self.commercial_partner_id
         if self.payment_reminder_exclude:
@@ -398,6 +415,28 @@ class AccountMove(models.Model):
             if hold_until and hold_until >= today:
                 text = _("%(holder)s is on hold until %(date)s.", holder=holder, date=format_date(self.env, hold_until))
                 waits.append((fields.Date.add(hold_until, days=1), f"{text} {reason}" if reason else text))
+        if money and not waits:
+            Run = self.env["account.payment.reminder.run"]
+            days = self._get_payment_reminder_policy().on_its_way_days
+            resume = max(item.date for item, _amount in money["money"]) + timedelta(days=days)
+            held = self.currency_id.format(money["money_held"][0])
+            texts = ", ".join(Run._describe_money(item) for item, _amount in money["money"])
+            if money["block"] == "on_its_way":
+                text = _(
+                    "Money on its way: %(money)s. Reminders wait for it until %(date)s.",
+                    money=texts,
+                    date=format_date(self.env, resume - timedelta(days=1)),
+                )
+                waits.append((resume, text))
+            else:
+                text = _(
+                    "Money on its way: %(money)s holds %(amount)s of this invoice until %(date)s; reminders ask "
+                    "for the rest.",
+                    money=texts,
+                    amount=held,
+                    date=format_date(self.env, resume - timedelta(days=1)),
+                )
+                waits.append((today, text))
         if not waits:
             return False, today
         return " ".join(text for _day, text in waits), max(day for day, _text in waits)

@@ -168,6 +168,17 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         return moves.filtered(lambda move: move.id in owed), owed
 
     @api.model
+    def _get_on_its_way(self):
+        """{invoice id: amount held, in company currency} of the company's
+        open invoices that money on its way holds (a bank line not reconciled
+        yet, an online payment pending), wholly or in part, as the reminders
+        hold them (``account.payment.reminder.run._get_money_held``)."""
+        company = self._get_company()
+        # sudo: bank lines and online payments are read as the scheduler reads them, for this company's invoices
+        rows = self.env["account.payment.reminder.run"].sudo()._get_money_held()
+        return {row["id"]: row["money_held"][1] for row in rows if row["company_id"] == company.id}
+
+    @api.model
     def _get_unreached(self, days=7):
         """The customers that a message failed to reach in the last days and
         that no later message reached: ``{customer id: its last failed
@@ -243,20 +254,23 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         Plan, Promise = self.env["account.payment.reminder.plan"], self.env["account.payment.reminder.promise"]
         Message = self.env["account.payment.reminder.message"]
 
-        def figure(key, label, count, action, amount=None, tone=None):
+        def figure(key, label, count, action, amount=None, tone=None, detail=None):
             return {
                 "key": key,
                 "label": label,
                 "count": count,
                 "amount": amount,
                 "amount_display": currency.format(amount) if amount is not None else False,
-                "detail": (
-                    _("1 invoice, net of credits")
-                    if count == 1
-                    else _("%(count)s invoices, net of credits", count=count)
-                )
-                if amount is not None
-                else False,
+                "detail": detail
+                or (
+                    (
+                        _("1 invoice, net of credits")
+                        if count == 1
+                        else _("%(count)s invoices, net of credits", count=count)
+                    )
+                    if amount is not None
+                    else False
+                ),
                 "action": action,
                 "tone": tone,
             }
@@ -267,6 +281,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         overdue_count, overdue_amount = len(overdue_moves), sum(owed[move.id][1] for move in overdue_moves)
         open_invoices = self._owed_domain(self._open_domain(), owed)
         open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
+        on_its_way = self._get_on_its_way()
         held = self._invoice_hold_domain()
         active_plans = self._plan_domain("active")
         customers_held = self._customer_hold_domain()
@@ -286,6 +301,16 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 open_count,
                 self._invoice_action(_("Open Invoices"), open_invoices),
                 amount=open_amount or 0.0,
+            ),
+            figure(
+                "on_its_way",
+                _("Money On Its Way"),
+                len(on_its_way),
+                self._invoice_action(_("Invoices Waiting for Money On Its Way"), [("id", "in", list(on_its_way))]),
+                amount=sum(on_its_way.values()),
+                detail=_("1 invoice waits for it")
+                if len(on_its_way) == 1
+                else _("%(count)s invoices wait for it", count=len(on_its_way)),
             ),
             figure(
                 "customers_on_hold",

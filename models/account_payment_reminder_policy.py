@@ -63,6 +63,14 @@ class AccountPaymentReminderPolicy(models.Model):
         help="No reminder asks for less than this amount (in company currency): the total of a "
         "customer's message, or the invoice when messages go per invoice.",
     )
+    on_its_way_days = fields.Integer(
+        "Wait For Money On Its Way (Days)",
+        default=5,
+        help="The time a transfer takes to be matched with its invoices. When a customer's money is on its way (a "
+        "bank statement line not reconciled yet that comes from the customer or names one of its invoices, an "
+        "online payment pending or authorised), the reminders wait this many days from its date for what it "
+        "covers; if it is still not matched by then, chasing resumes. 0: reminders do not wait.",
+    )
     date_from = fields.Date(
         "Chase Invoices Due From",
         help="Invoices due before this date are left alone (useful when starting with an old ledger).",
@@ -92,6 +100,7 @@ class AccountPaymentReminderPolicy(models.Model):
     _sql_constraints = [
         ("min_interval_positive", "CHECK(min_interval_days >= 0)", "The minimum interval cannot be negative."),
         ("budget_positive", "CHECK(max_messages_per_week >= 0)", "The contact budget cannot be negative."),
+        ("on_its_way_positive", "CHECK(on_its_way_days >= 0)", "The wait for money on its way cannot be negative."),
     ]
 
     @api.constrains("window_start", "window_end")

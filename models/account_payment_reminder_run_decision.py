@@ -6,7 +6,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import fields, models
+from odoo.tools import format_date
 
+from ..tools.on_its_way import REFERENCE_EDGES, IncomingMoney, hold, references
 from ..tools.pipeline import Outgoing, ReminderGroup
 from ..tools.schedule import is_before_due, level_candidates, pick_level, to_local
 from ..tools.statement import StatementLine, is_covered, summarize
@@ -155,19 +157,40 @@ class AccountPaymentReminderRun(models.AbstractModel):
             amounts[1] += row["residual_company"] or 0.0
         return credits
 
-    def _get_still_owed(self, partner_ids, move_ids):
-        """{invoice id: True} for those of ``move_ids`` still owed now: open,
-        not excluded nor held (plan, promise, hold) and, with the other
-        invoices of their customer and currency, not covered by the
-        customer's credits. For a queued message checked again before it goes
-        (account_payment_reminder_message_job.py)."""
+    def _get_free_rows(self, partner_ids, move_ids=None):
+        """The open invoices of ``partner_ids`` (the decision's query) that
+        nothing holds today (exclusion, plan, promise, hold), with what they
+        ask (``amount_currency``, ``amount``) read as a whole."""
         self.env.flush_all()  # whatever changed since the decision: payments, holds, promises, plans
+        today = fields.Date.context_today(self)
         self.env.cr.execute(
             self._get_open_invoices_query(),
-            {"today": fields.Date.context_today(self), "partner_ids": list(partner_ids), "move_ids": list(move_ids)},
+            {
+                "today": today,
+                "partner_ids": list(partner_ids),
+                "move_ids": list(move_ids) if move_ids is not None else None,
+            },
         )
-        today = fields.Date.context_today(self)
-        free = [row for row in self.env.cr.dictfetchall() if not self._get_block(row, today)]
+        rows = []
+        for row in self.env.cr.dictfetchall():
+            row.update(block=self._get_block(row, today), local_today=today, is_due=True)
+            if not row["block"]:
+                rows.append(row)
+        return rows
+
+    def _get_still_owed(self, partner_ids, move_ids):
+        """{invoice id: True} for those of ``move_ids`` still owed now: open,
+        not excluded nor held (plan, promise, hold, money on its way) and,
+        with the other invoices of their customer and currency, not covered
+        by the customer's credits. For a queued message checked again before
+        it goes (account_payment_reminder_message_job.py)."""
+        free = self._get_free_rows(partner_ids, move_ids)
+        waits = self._get_on_its_way_waits()
+        if any(waits.values()):
+            today = fields.Date.context_today(self)
+            money = self._get_money_on_its_way(partner_ids, today, max(waits.values()))
+            self._hold_money_on_its_way(free, money, waits, whole=True)
+            free = [row for row in free if not row["block"]]
         owed = defaultdict(float)  # (partner, company, currency) -> what the free invoices ask
         for row in free:
             owed[row["partner_id"], row["company_id"], row["currency_id"]] += row["amount_currency"]
@@ -181,6 +204,271 @@ class AccountPaymentReminderRun(models.AbstractModel):
         return {
             row["id"]: True for row in free if (row["partner_id"], row["company_id"], row["currency_id"]) in uncovered
         }
+
+    # === MONEY ON ITS WAY === #
+
+    def _get_money_held(self, partner_ids=None):
+        """The open invoices (rows of the decision's query) that money on its
+        way holds today, wholly (``block`` 'on_its_way') or in part, each with
+        its share (``money``: [(IncomingMoney, amount)], ``money_held``: (in
+        invoice currency, in company currency)), shared out as the decision
+        does; of ``partner_ids`` (None: every customer). For the invoice's
+        Reminders tab and the overview."""
+        waits = self._get_on_its_way_waits()
+        if not any(waits.values()):
+            return []
+        money = self._get_money_on_its_way(partner_ids, fields.Date.context_today(self), max(waits.values()))
+        if not money:
+            return []
+        rows = self._get_free_rows({partner_id for partner_id, _company in money})
+        self._hold_money_on_its_way(rows, money, waits, whole=True)
+        return [row for row in rows if row.get("money")]
+
+    def _get_on_its_way_waits(self, policies=None):
+        """{policy id: days reminders wait for money on its way} (0: they do not)."""
+        if policies is None:
+            policies = self.env["account.payment.reminder.policy"].search([])
+        return {policy.id: policy.on_its_way_days for policy in policies}
+
+    def _get_bank_lines_on_its_way_query(self):
+        """Money received on the companies' bank journals and not reconciled
+        yet, from the date on: the statement lines not reconciled, what is
+        left of them in their own currency, their partner and their texts."""
+        return """
+            SELECT st.id, st.company_id, COALESCE(st.foreign_currency_id, st.currency_id) AS currency_id,
+                   -st.amount_residual AS amount, m.date, st.payment_ref, m.ref, p.commercial_partner_id AS partner_id
+              FROM account_bank_statement_line st
+              JOIN account_move m ON m.id = st.move_id
+              LEFT JOIN res_partner p ON p.id = st.partner_id
+             WHERE (NOT st.is_reconciled OR st.is_reconciled IS NULL)
+               AND st.amount > 0
+               AND st.amount_residual < 0
+               AND m.state = 'posted'
+               AND m.date >= %(since)s AND m.date <= %(until)s
+             ORDER BY m.date, st.id
+        """
+
+    def _get_transactions_on_its_way_query(self):
+        """Online payments of the batch's customers (or for their invoices)
+        that their provider has not confirmed yet: pending or authorised,
+        dated from the moment the provider said so."""
+        return """
+            SELECT tx.id, tx.company_id, tx.currency_id, tx.amount,
+                   -- the day the provider said it was coming (pending, authorised)
+                   COALESCE(tx.last_state_change, tx.create_date)::date AS date, tx.reference,
+                   tx.state, COALESCE(inv.partner_id, p.commercial_partner_id) AS partner_id, inv.move_ids
+              FROM payment_transaction tx
+              JOIN res_partner p ON p.id = tx.partner_id
+             CROSS JOIN LATERAL (
+                    SELECT MIN(m.commercial_partner_id) AS partner_id, ARRAY_AGG(m.id) AS move_ids
+                      FROM account_invoice_transaction_rel r
+                      JOIN account_move m ON m.id = r.invoice_id
+                     WHERE r.transaction_id = tx.id AND m.move_type = 'out_invoice'
+                   ) inv
+             WHERE tx.state IN ('pending', 'authorized')
+               AND tx.amount > 0
+               AND COALESCE(tx.last_state_change, tx.create_date) >= %(since)s
+               AND COALESCE(tx.last_state_change, tx.create_date) < %(until)s
+               AND (%(partner_ids)s IS NULL OR COALESCE(inv.partner_id, p.commercial_partner_id) = ANY(%(partner_ids)s))
+             ORDER BY tx.create_date, tx.id
+        """
+
+    def _get_named_invoices(self, words, partner_ids):
+        """{(company id, upper-cased name or payment reference): [(invoice
+        id, commercial partner id)]} of the open invoices that ``words`` name
+        (compared as ``tools.on_its_way.references`` reads them): a number is
+        unique in its journal only, so a bank line names the invoices of its
+        own company."""
+        self.env.cr.execute(
+            f"""
+            SELECT UPPER(BTRIM(m.name, %(edges)s)), UPPER(BTRIM(m.payment_reference, %(edges)s)), m.id,
+                   m.commercial_partner_id, m.company_id
+              FROM account_move m
+             WHERE {OPEN_INVOICE_WHERE}
+               AND (UPPER(BTRIM(m.name, %(edges)s)) = ANY(%(words)s)
+                    OR UPPER(BTRIM(m.payment_reference, %(edges)s)) = ANY(%(words)s))
+               AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
+            """,
+            {
+                "words": list(words),
+                "edges": REFERENCE_EDGES,
+                "partner_ids": list(partner_ids) if partner_ids is not None else None,
+            },
+        )
+        named = defaultdict(list)
+        for name, reference, move_id, partner_id, company_id in self.env.cr.fetchall():
+            for word in {name, reference}:
+                if word in words:
+                    named[company_id, word].append((move_id, partner_id))
+        return named
+
+    def _get_money_on_its_way(self, partner_ids, today, days):
+        """{(commercial partner id, company id): [IncomingMoney]} of the money
+        of ``partner_ids`` (None: every customer) on its way in the last
+        ``days`` days, oldest first: bank statement lines not reconciled yet
+        that come from the customer or name one of its open invoices (its
+        name or payment reference in the line's label or reference), and
+        online payments pending or authorised for the customer or its
+        invoices. A few queries for a whole batch of customers."""
+        if not days:
+            return {}
+        for model in ("account.bank.statement.line", "payment.transaction", "account.move"):
+            self.env[model].flush_model()
+        since = today - timedelta(days=days + 1)  # a day more: customers west of UTC are a day behind
+        partners = set(partner_ids) if partner_ids is not None else None
+        money = defaultdict(list)
+        self.env.cr.execute(
+            self._get_bank_lines_on_its_way_query(), {"since": since, "until": today + timedelta(days=1)}
+        )
+        lines = self.env.cr.dictfetchall()
+        words = {}
+        for line in lines:
+            line["words"] = references(line["payment_ref"], line["ref"])
+            for word in line["words"]:
+                words[word] = None
+        named = self._get_named_invoices(words, partner_ids) if words else {}
+        for line in lines:
+            moves = [move for word in line["words"] for move in named.get((line["company_id"], word), ())]
+            partner_id = moves[0][1] if moves else line["partner_id"]
+            if partner_id is None or (partners is not None and partner_id not in partners):
+                continue
+            label = " ".join(dict.fromkeys(filter(None, (line["payment_ref"], line["ref"]))))
+            money[partner_id, line["company_id"]].append(
+                IncomingMoney(
+                    "bank_line",
+                    line["id"],
+                    partner_id,
+                    line["company_id"],
+                    line["currency_id"],
+                    line["amount"],
+                    line["date"],
+                    label=label,
+                    move_ids=tuple(move_id for move_id, move_partner in moves if move_partner == partner_id),
+                )
+            )
+        self.env.cr.execute(
+            self._get_transactions_on_its_way_query(),
+            {
+                "since": since,
+                "until": today + timedelta(days=2),
+                "partner_ids": list(partners) if partners is not None else None,
+            },
+        )
+        for tx in self.env.cr.dictfetchall():
+            money[tx["partner_id"], tx["company_id"]].append(
+                IncomingMoney(
+                    "transaction",
+                    tx["id"],
+                    tx["partner_id"],
+                    tx["company_id"],
+                    tx["currency_id"],
+                    tx["amount"],
+                    tx["date"],
+                    label=tx["reference"],
+                    move_ids=tuple(tx["move_ids"] or ()),
+                    state=tx["state"],
+                )
+            )
+        return money
+
+    def _describe_money(self, item):
+        """A money on its way in words: "Bank line 04/03/2026 'PAYMENT
+        INV/2026/00012' $ 900.00", "Online payment 04/03/2026 S00012 (Pending)
+        $ 900.00"."""
+        amount = self.env["res.currency"].browse(item.currency_id).format(item.total)
+        day = format_date(self.env, item.date)
+        if item.kind == "bank_line":
+            return self.env._("Bank line %(date)s '%(label)s' %(amount)s", date=day, label=item.label, amount=amount)
+        states = dict(self.env["payment.transaction"]._fields["state"]._description_selection(self.env))
+        return self.env._(
+            "Online payment %(date)s %(reference)s (%(state)s) %(amount)s",
+            date=day,
+            reference=item.label,
+            state=states.get(item.state, item.state),
+            amount=amount,
+        )
+
+    def _describe_money_on_its_way(self, group):
+        """What the money on its way of a group holds, one line per bank line
+        or transaction, with the day chasing resumes if it is not matched."""
+        if not group.money:
+            return []
+        by_item = {}  # the same money may hold several invoices
+        for item, amount, move_id in group.money:
+            entry = by_item.setdefault(id(item), [item, 0.0, []])
+            entry[1] += amount
+            entry[2].append(move_id)
+        Move = self.env["account.move"]
+        lines = []
+        for item, amount, move_ids in by_item.values():
+            lines.append(
+                self.env._(
+                    "Money on its way: %(money)s holds %(amount)s of %(invoices)s; "
+                    "if it is not matched, chasing resumes on %(date)s.",
+                    money=self._describe_money(item),
+                    amount=self.env["res.currency"].browse(item.currency_id).format(amount),
+                    invoices=", ".join(Move.browse(move_ids).mapped("name")),
+                    date=format_date(self.env, item.date + timedelta(days=group.policy.on_its_way_days)),
+                )
+            )
+        return lines
+
+    @staticmethod
+    def _get_asked(row, whole=False):
+        """(what an invoice's row asks in its currency, in company currency):
+        the whole of what is still owed, or (``whole`` False) for an invoice
+        in instalments, the instalments due on the customer's date (payments
+        registered without a journal entry pay the oldest first)."""
+        amount, amount_company = row["amount_currency"] or 0.0, row["amount"] or 0.0
+        if whole or not row["terms"]:
+            return amount, amount_company
+        today = row["local_today"].isoformat()
+        due_terms = [term for term in row["terms"] if term[0] <= today]
+        unbooked = (row["residual_currency"] or 0.0) - amount
+        unbooked_company = (row["residual"] or 0.0) - amount_company
+        return (
+            max(0.0, sum(term[1] for term in due_terms) - unbooked),
+            max(0.0, sum(term[2] for term in due_terms) - unbooked_company),
+        )
+
+    def _hold_money_on_its_way(self, rows, money, waits, whole=False):
+        """Hold what money on its way covers (``tools.on_its_way.hold``), on
+        rows nothing else holds, oldest due first: a row it covers wholly
+        waits ('on_its_way'); a row it covers in part asks for the rest. Each
+        such row keeps its share of the money under ``"money"``."""
+        by_customer = defaultdict(list)
+        for row in rows:
+            key = (row["partner_id"], row["company_id"])
+            if key in money and not row["block"] and waits.get(row["policy_id"]):
+                by_customer[key].append(row)
+        for key, customer_rows in by_customer.items():
+            # an invoice not due yet is asked for as a whole (a reminder before the due date)
+            asked = {row["id"]: self._get_asked(row, whole or not row["is_due"]) for row in customer_rows}
+            held = hold(
+                [
+                    (
+                        row["id"],
+                        row["currency_id"],
+                        asked[row["id"]][0],
+                        row["local_today"] - timedelta(days=waits[row["policy_id"]]),
+                    )
+                    for row in customer_rows
+                ],
+                money[key],
+            )
+            for row in customer_rows:
+                shares = held.get(row["id"])
+                if not shares:
+                    continue
+                row["money"] = shares
+                amount, amount_company = asked[row["id"]]
+                taken = sum(share for _item, share in shares)
+                row["money_held"] = (taken, amount_company * taken / amount if amount else 0.0)
+                if abs(amount - taken) < 0.005:
+                    row["block"] = "on_its_way"
+                else:
+                    row["amount_currency"] -= taken
+                    row["amount"] -= amount_company * taken / amount
 
     def _decide(self, partner_ids, now, move_ids=None, manual=False):
         """The reminders due now for a batch of customers: one group per
@@ -259,6 +547,11 @@ class AccountPaymentReminderRun(models.AbstractModel):
             row["local_today"] = local_today
             buckets[partner_id, policy_id, row["id"] if per_invoice else None].append(row)
 
+        waits = self._get_on_its_way_waits(policies)
+        if any(waits.values()):
+            money = self._get_money_on_its_way(partner_ids, utc_horizon, max(waits.values()))
+            if money:
+                self._hold_money_on_its_way((row for bucket in buckets.values() for row in bucket), money, waits)
         credits = self._get_credits(partner_ids)
         groups = []
         for (_partner, policy_id, _move), bucket in buckets.items():
@@ -365,6 +658,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
             ref_dates={row["id"]: row["due"] for row in rows},
             new_levels=new_levels,
             move_partner_ids=list(dict.fromkeys(row["contact_id"] for row in rows)),
+            money=[(item, amount, row["id"]) for row in rows for item, amount in row.get("money", ())],
         )
 
     def _set_statement(self, group, rows, credits, asked_by=None, consume=True):
@@ -380,15 +674,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         """
         lines = []
         for row in rows:
-            residual, residual_company = row["amount_currency"] or 0.0, row["amount"] or 0.0
-            if asked_by is None and row["terms"]:
-                today = row["local_today"].isoformat()
-                due_terms = [term for term in row["terms"] if term[0] <= today]
-                # payments registered without a journal entry pay the oldest instalments first
-                unbooked = (row["residual_currency"] or 0.0) - residual
-                unbooked_company = (row["residual"] or 0.0) - residual_company
-                residual = max(0.0, sum(term[1] for term in due_terms) - unbooked)
-                residual_company = max(0.0, sum(term[2] for term in due_terms) - unbooked_company)
+            residual, residual_company = self._get_asked(row, whole=asked_by == "all")
             lines.append(StatementLine(row["id"], row["currency_id"], residual, residual_company, row["due"]))
         available = credits.get((rows[0]["partner_id"], rows[0]["company_id"]), {})
         for currency_id, amounts in available.items():

@@ -22,3 +22,4 @@ from . import test_ladder
 from . import test_lifecycle
 from . import test_queue_job
 from . import test_replies
+from . import test_on_its_way

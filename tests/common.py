@@ -101,6 +101,46 @@ class PaymentReminderCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def _prepare_payment_provider(cls, company):
+        """A payment provider in ``company`` that needs no provider addon, built
+        as Odoo's payment tests build theirs (``payment.tests.common``): code
+        'none', the generic payment method, and a redirect form standing for the
+        bank's page, which sends the customer to Odoo's payment status page.
+        The bank's confirmation is what a test does with ``_set_done()``;
+        payments are booked in the company's bank journal."""
+        env = cls.env(su=True)  # payment providers are the administrator's
+        method = env.ref("payment.payment_method_unknown")
+        form = env["ir.ui.view"].create(
+            {"name": "Test bank's page", "type": "qweb", "arch": '<form action="/payment/status" method="get"/>'}
+        )
+        journal = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], order="sequence, id", limit=1
+        )
+        provider = env["payment.provider"].create(
+            {
+                "name": f"Test bank ({company.name})",
+                "code": "none",
+                "state": "test",
+                "is_published": True,
+                "company_id": company.id,
+                "payment_method_ids": [Command.set(method.ids)],
+                "redirect_form_view_id": form.id,
+                "journal_id": journal.id,
+            }
+        )
+        method.active = True  # once a provider supports it, as payment.tests.common does
+        # where the bank's payments are booked: a manual receipt line of the journal, as the provider's own
+        env["account.payment.method.line"].create(
+            {
+                "name": provider.name,
+                "payment_method_id": env.ref("account.account_payment_method_manual_in").id,
+                "journal_id": journal.id,
+                "payment_provider_id": provider.id,
+            }
+        )
+        return provider
+
+    @classmethod
     def create_invoice(cls, partner=None, due=date(2026, 3, 31), amount=1000.0, currency=None, company=None, **values):
         """A posted customer invoice dated a month before ``due``, without taxes."""
         company = company or cls.company

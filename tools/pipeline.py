@@ -30,6 +30,7 @@ class ReminderGroup:
     planned: list = field(default_factory=list)  # [(channel, recipient partner, address or None, reason)]
     contacts: object = None  # who may receive it, in order (see _set_contacts)
     move_partner_ids: list = field(default_factory=list)  # the invoices' contacts, in invoice order
+    money: list = field(default_factory=list)  # [(IncomingMoney, amount it holds, move id)]: money on its way
 
 
 @dataclass

@@ -1,7 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.tools import formatLang
+from odoo.tools import format_date, formatLang
 
 from ..models.account_payment_reminder_level import CHANNELS
 
@@ -12,6 +12,7 @@ SKIP_REASONS = [
     ("hold", "On hold"),
     ("opt_out", "Opted out"),
     ("covered", "Covered by credits"),
+    ("on_its_way", "Money on its way"),
     ("below_threshold", "Amount under the threshold"),
     ("min_interval", "Minimum interval"),
     ("budget", "Contact budget reached"),
@@ -94,6 +95,7 @@ class AccountPaymentReminderDryRun(models.TransientModel):
                 )
             else:
                 lines.append(_("%(invoice)s: still unpaid (%(when)s)", invoice=move.name, when=when))
+        lines += self.env["account.payment.reminder.run"]._describe_money_on_its_way(group)
         if group.amount_credit:
             lines.append(
                 _(
@@ -101,7 +103,35 @@ class AccountPaymentReminderDryRun(models.TransientModel):
                     amount=formatLang(self.env, group.amount_credit, currency_obj=group.policy.currency_id),
                 )
             )
+            lines += self._describe_payments_in_process(group)
         return "\n".join(lines)
+
+    def _describe_payments_in_process(self, group):
+        """The customer's payments registered without a journal entry and not
+        matched with an invoice, among the credits netted: money Odoo counts
+        as received, though the bank has not confirmed it yet."""
+        payments = self.env["account.payment"].search(
+            [
+                ("partner_id.commercial_partner_id", "=", group.partner.id),
+                ("company_id", "=", group.policy.company_id.id),
+                ("state", "=", "in_process"),
+                ("move_id", "=", False),
+                ("payment_type", "=", "inbound"),
+                ("partner_type", "=", "customer"),
+                ("invoice_ids", "=", False),
+            ],
+            order="date, id",
+        )
+        return [
+            _(
+                "Payment %(name)s of %(date)s %(amount)s in process (registered, not matched with the bank yet): "
+                "counted as paid.",
+                name=payment.name,
+                date=format_date(self.env, payment.date),
+                amount=payment.currency_id.format(payment.amount),
+            )
+            for payment in payments
+        ]
 
     def _prepare_lines(self, group):
         base = {

@@ -204,6 +204,8 @@ class AccountPaymentReminderSend(models.TransientModel):
         reasons = dict(
             self.env["account.payment.reminder.dry.run.line"]._fields["skip_reason"]._description_selection(self.env)
         )
+        if group.skip_reason == "on_its_way" and group.money:
+            return "; ".join(self.env["account.payment.reminder.run"]._describe_money_on_its_way(group))
         details = []
         for move in group.moves:
             customer = move.commercial_partner_id
