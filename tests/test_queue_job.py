@@ -1,21 +1,18 @@
-"""Sending on OCA queue_job. These tests run only in the test pass that
-installs queue_job beside the addon (scripts/run_tests.py, tag
-``queue_job``); the other passes leave them out, as queue_job is not a
-dependency."""
+"""Sending on OCA queue_job. These tests are collected only where queue_job
+is on the addons path (tests/__init__.py) and run in the test pass that
+installs it beside the addon (scripts/run_tests.py, tag ``queue_job``); the
+other passes leave them out, as queue_job is not a dependency."""
 
 from datetime import date
 
 from odoo.tests import tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+
 from ..models.account_payment_reminder_message_job import JOB_CUSTOMERS
 from .common import ChannelCommon
 from .test_channels import _meta_error
-
-try:  # queue_job's own test helpers, where queue_job is on the addons path
-    from odoo.addons.queue_job.exception import RetryableJobError
-    from odoo.addons.queue_job.tests.common import trap_jobs
-except ImportError:  # the passes without queue_job do not select these tests
-    RetryableJobError = trap_jobs = None
 
 OVERDUE = "2026-04-07 09:00"
 
