@@ -29,6 +29,7 @@ class Claim(NamedTuple):
     recipient_interval: int  # seconds between two messages to one recipient, 0 for none
     window: tuple  # (inside the send window, when it opens next): see policy._check_send_window
     batch_size: int = 1  # messages the provider takes in one call
+    mail: dict = None  # an e-mail's sender, reply-to and headers, read with the batch
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -72,7 +73,7 @@ class AccountPaymentReminderMessage(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the claims are durable before the provider call
             for message in batch:
                 message._respect_rate_limit(last_call, claims[message.id])
-            fallbacks = batch._send_claimed()
+            fallbacks = batch._send_claimed(claims)
             sent |= batch
             to_log |= batch.filtered(lambda m: m.state != "queued")
             if len(to_log) >= CHATTER_CHUNK:
@@ -99,6 +100,8 @@ class AccountPaymentReminderMessage(models.Model):
         its gateway and its policy again before each claim costs three
         queries a message."""
         windows, claims, batch_sizes = {}, {}, {}
+        emails = self.filtered(lambda m: m.channel == "email")
+        urls = emails._get_unsubscribe_urls() if emails else {}
         for message in self:
             gateway = message.gateway_id
             key = (message.trigger, message.policy_id.id, message.tz)
@@ -113,6 +116,7 @@ class AccountPaymentReminderMessage(models.Model):
                 gateway.recipient_interval,
                 windows[key],
                 batch_sizes[gateway.id],
+                message._get_mail_values(urls) if message.channel == "email" else None,
             )
         return claims
 
@@ -184,13 +188,13 @@ class AccountPaymentReminderMessage(models.Model):
         self.invalidate_recordset(["state", "attempt_count", "claimed_at"])
         return claimed
 
-    def _send_claimed(self):
+    def _send_claimed(self, claims=None):
         """Call the provider for these claimed messages (of one gateway: one
         call for them all when the provider takes many at once) and record
         each outcome. Returns the fallbacks queued for those that failed for
         good, for the caller's dispatch loop."""
         if len(self) == 1:
-            return self._send_one()
+            return self._send_one((claims or {}).get(self.id))
         ready, fallbacks = self.browse(), self.browse()
         for message in self:
             error = message._check_sendable()
@@ -201,7 +205,7 @@ class AccountPaymentReminderMessage(models.Model):
         if not ready:
             return fallbacks
         gateway = ready.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
-        payloads = [message._prepare_outgoing_payload() for message in ready]
+        payloads = [message._prepare_outgoing_payload((claims or {}).get(message.id)) for message in ready]
         try:
             # a provider error that breaks the transaction stays with these messages
             with self.env.cr.savepoint():
@@ -231,7 +235,7 @@ class AccountPaymentReminderMessage(models.Model):
             return ReminderPermanentError(_("The level has no template for this channel."), code="no_template")
         return None
 
-    def _send_one(self):
+    def _send_one(self, claim=None):
         """Call the provider for one claimed message and record the outcome.
         Returns the fallback queued when it failed for good."""
         self.ensure_one()
@@ -242,7 +246,7 @@ class AccountPaymentReminderMessage(models.Model):
                 raise error
             # a provider error that breaks the transaction stays with this message
             with self.env.cr.savepoint():
-                result = gateway._get_provider()._send(gateway, self._prepare_outgoing_payload())
+                result = gateway._get_provider()._send(gateway, self._prepare_outgoing_payload(claim))
         except ReminderProviderError as error:
             return self._handle_failure(error)
         except Exception as error:  # noqa: BLE001 - one bad message never stops the run
@@ -252,20 +256,27 @@ class AccountPaymentReminderMessage(models.Model):
             )
         return self._record_sent(result)
 
-    def _prepare_outgoing_payload(self):
+    def _get_mail_values(self, urls=None):
+        """An e-mail's sender, reply-to and headers."""
+        company_address = self.company_id.email_formatted or ""
+        return {
+            "email_from": self.email_from or company_address,
+            "reply_to": company_address,
+            "headers": self._get_email_headers(urls),
+        }
+
+    def _prepare_outgoing_payload(self, claim=None):
         """The message as its provider gets it: plain values, read once (no
-        provider reads the message itself)."""
+        provider reads the message itself).
+
+        :param claim: its ``Claim``, whose e-mail values were read with the batch
+        """
         self.ensure_one()
         template = self.whatsapp_template_id
         params, button = self._get_whatsapp_values() if template else ((), None)
         values = {}
         if self.channel == "email":
-            values = {
-                "body_html": self.body_html or "",
-                "email_from": self.email_from or self.company_id.email_formatted or "",
-                "reply_to": self.company_id.email_formatted or "",
-                "headers": self._get_email_headers(),
-            }
+            values = {"body_html": self.body_html or "", **((claim and claim.mail) or self._get_mail_values())}
         return OutgoingPayload(
             message_id=self.id,
             channel=self.channel,

@@ -29,25 +29,29 @@ class AccountPaymentReminderMessage(models.Model):
         )
         self.env["account.move"].invalidate_model(["payment_reminder_url"])
 
-    def _get_email_headers(self):
+    def _get_email_headers(self, urls=None):
         """The one-click unsubscribe headers of an e-mail (RFC 8058): a POST to
-        the link turns the customer's e-mail reminders off."""
+        the link turns the customer's e-mail reminders off.
+
+        :param urls: ``_get_unsubscribe_urls()`` of the messages being sent, when
+            the caller read them at once
+        """
         self.ensure_one()
-        # sudo: links are written by code only; this message's customer and company are the scope
-        access = (
-            self.env["account.payment.reminder.access"]
-            .sudo()
-            .search(
-                self.env["account.payment.reminder.access"]._get_valid_domain(self.partner_id, self.company_id),
-                limit=1,
-            )
-        )
-        if not access:
+        if urls is None:
+            urls = self._get_unsubscribe_urls()
+        url = urls.get((self.partner_id.id, self.company_id.id))
+        if not url:
             return {}
-        return {
-            "List-Unsubscribe": f"<{access.url}/unsubscribe>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        return {"List-Unsubscribe": f"<{url}/unsubscribe>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+    def _get_unsubscribe_urls(self):
+        """{(customer id, company id): its page's URL} for these messages, in one search."""
+        # sudo: links are written by code only; these messages' customers and companies are the scope
+        Access = self.env["account.payment.reminder.access"].sudo()
+        urls = {}
+        for access in Access.search(Access._get_valid_domain(self.partner_id, self.company_id)):
+            urls.setdefault((access.partner_id.id, access.company_id.id), access.url)  # newest first
+        return urls
 
     def _record_response(self, response):
         """The customer acted on the page after this message: the first action counts."""
