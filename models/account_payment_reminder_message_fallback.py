@@ -10,7 +10,7 @@ import logging
 
 from odoo import _, api, models
 
-from ..tools.pipeline import Outgoing, ReminderGroup
+from ..tools.pipeline import ReminderGroup
 
 _logger = logging.getLogger(__name__)
 
@@ -65,29 +65,16 @@ class AccountPaymentReminderMessage(models.Model):
             amount=self.amount_due,
             recipient_tz=self.tz or "UTC",
         )
-        planned = self.env["account.payment.reminder.routing"]._plan_channels(
-            group, channels=channels, strategy="fallback"
-        )
-        if not planned:
-            return self.browse()
-        channel, recipient, address, reason = planned[0]
-        return self._queue(
-            [
-                Outgoing(
-                    group,
-                    channel,
-                    recipient,
-                    address,
-                    reason,
-                    kind=self.kind,
-                    trigger=self.trigger,
-                    parent=self,
-                    plan=self.plan_id,
-                    plan_line=self.plan_line_id,
-                    user=self.user_id,
-                    key=f"fallback:{self.id}:{channel}",
-                )
-            ]
+        return self._queue_first_reachable(
+            group,
+            channels,
+            kind=self.kind,
+            trigger=self.trigger,
+            parent=self,
+            plan=self.plan_id,
+            plan_line=self.plan_line_id,
+            user=self.user_id,
+            key=f"fallback:{self.id}:{{channel}}",  # the channel it falls back to
         )
 
     @api.model

@@ -22,6 +22,8 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 
+from ..tools.pipeline import Outgoing
+
 _logger = logging.getLogger(__name__)
 
 
@@ -71,6 +73,23 @@ class AccountPaymentReminderMessage(models.Model):
         failed = messages.filtered(lambda m: m.state == "failed")
         failed._log_in_chatter()
         return (messages - failed) | broken._queue_fallbacks()
+
+    @api.model
+    def _queue_first_reachable(self, group, channels, require_address=False, **outgoing):
+        """Queue one message for ``group`` on the first of ``channels`` that
+        can reach the customer (routing's 'fallback' strategy): the first one,
+        failed with the reasons, when none can, unless ``require_address``.
+        ``outgoing`` are the ``Outgoing`` fields (kind, trigger, key...); a
+        ``{channel}`` in the key is the channel chosen. Returns the queued
+        message, if any."""
+        planned = self.env["account.payment.reminder.routing"]._plan_channels(
+            group, channels=channels, strategy="fallback"
+        )
+        if not planned or (require_address and not planned[0][2]):
+            return self.browse()
+        if outgoing.get("key"):
+            outgoing["key"] = outgoing["key"].format(channel=planned[0][0])
+        return self._queue([Outgoing(group, *planned[0], **outgoing)])
 
     def _prepare_message_vals(self, item):
         group = item.group

@@ -3,7 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.pipeline import Outgoing, ReminderGroup
+from ..tools.pipeline import ReminderGroup
 from ..tools.schedule import to_local
 from .account_payment_reminder_level import CHANNELS
 
@@ -246,29 +246,15 @@ class AccountPaymentReminderPlan(models.Model):
             moves=self.move_ids,
             amount=sum(self.move_ids.mapped("payment_reminder_amount_open_signed")),
         )
-        channels = list(dict.fromkeys([self.channel, "email"]))
-        planned = self.env["account.payment.reminder.routing"]._plan_channels(
-            group, channels=channels, strategy="fallback"
-        )
-        if not planned:
-            return self.env["account.payment.reminder.message"]
-        channel, recipient, address, reason = planned[0]
-        return self.env["account.payment.reminder.message"]._queue(
-            [
-                Outgoing(
-                    group,
-                    channel,
-                    recipient,
-                    address,
-                    reason,
-                    kind=kind,
-                    trigger=trigger,
-                    plan=self,
-                    plan_line=line,
-                    user=trigger == "manual" and self.env.user,
-                    key=f"{kind}:{self.id}:{line.id if line else 'plan'}",
-                )
-            ]
+        return self.env["account.payment.reminder.message"]._queue_first_reachable(
+            group,
+            list(dict.fromkeys([self.channel, "email"])),
+            kind=kind,
+            trigger=trigger,
+            plan=self,
+            plan_line=line,
+            user=trigger == "manual" and self.env.user,
+            key=f"{kind}:{self.id}:{line.id if line else 'plan'}",
         )
 
     def _break(self, line):

@@ -19,7 +19,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
-from ..tools.pipeline import Outgoing, ReminderGroup
+from ..tools.pipeline import ReminderGroup
 from ..tools.replies import strip_quoted, understand
 from .account_move import OPEN_INVOICE_DOMAIN, open_invoice_domain_text
 from .account_payment_reminder_level import CHANNELS, channel_label
@@ -414,23 +414,11 @@ class AccountPaymentReminderMessage(models.Model):
             moves=promise._get_moves(),
             amount=promise.amount,
         )
-        planned = self.env["account.payment.reminder.routing"]._plan_channels(
-            group, channels=list(dict.fromkeys([channel, "email"])), strategy="fallback"
-        )
-        if not planned or not planned[0][2]:
-            return self.browse()
-        channel, recipient, address, reason = planned[0]
-        return self._queue(
-            [
-                Outgoing(
-                    group,
-                    channel,
-                    recipient,
-                    address,
-                    reason,
-                    kind="promise_ack",
-                    key=f"promise_ack:{promise.id}",
-                    values={"promise_id": promise.id},
-                )
-            ]
+        return self._queue_first_reachable(
+            group,
+            list(dict.fromkeys([channel, "email"])),
+            require_address=True,
+            kind="promise_ack",
+            key=f"promise_ack:{promise.id}",
+            values={"promise_id": promise.id},
         )
