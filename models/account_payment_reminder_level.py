@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
 
 from .sms_template import describe_encoding
 
@@ -8,6 +9,10 @@ ESCALATION_FIELDS = {"sequence", "offset_days", "trigger", "policy_id"}
 
 CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
 """Every channel, in fallback order: the fastest-read first."""
+
+_lt = LazyTranslate(__name__)
+CHANNEL_TERMS = {"whatsapp": _lt("WhatsApp"), "sms": _lt("SMS"), "email": _lt("E-mail")}
+"""The channels' names untranslated, for sentences each reader reads in its language (see tools.terms)."""
 
 
 def channel_label(env, channel):

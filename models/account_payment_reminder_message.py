@@ -7,11 +7,14 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.schedule import to_local
 from ..tools.terms import render_terms, to_terms
 from .account_payment_reminder_level import CHANNELS
 from .sms_template import describe_encoding
+
+_lt = LazyTranslate(__name__)
 
 _logger = logging.getLogger(__name__)
 
@@ -442,7 +445,10 @@ class AccountPaymentReminderMessage(models.Model):
             raise UserError(_("Only queued messages can be cancelled."))
         # sudo: history rows are written by code only; the caller could read them (access checked above).
         queued.sudo().write(
-            {"state": "cancelled", "failure_reason": _("Cancelled by %(user)s", user=self.env.user.name)}
+            {
+                "state": "cancelled",
+                **self._prepare_failure_reason_vals(_lt("Cancelled by %(user)s", user=self.env.user.name)),
+            }
         )
         return True
 
@@ -552,8 +558,8 @@ class AccountPaymentReminderMessage(models.Model):
                     "state": "failed",
                     "failed_at": fields.Datetime.now(),
                     "failure_code": "interrupted",
-                    "failure_reason": _(
-                        "Interrupted while sending: it may have reached the customer, so it is not sent again."
+                    **self._prepare_failure_reason_vals(
+                        _lt("Interrupted while sending: it may have reached the customer, so it is not sent again.")
                     ),
                 }
             )

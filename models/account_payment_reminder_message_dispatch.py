@@ -7,7 +7,7 @@ from collections import deque
 from datetime import timedelta
 from typing import NamedTuple
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools.translate import LazyTranslate
 
 from ..exceptions import ReminderOptOutError, ReminderPermanentError, ReminderProviderError, ReminderRetryableError
@@ -212,9 +212,9 @@ class AccountPaymentReminderMessage(models.Model):
                 results = gateway._get_provider()._send_batch(gateway, payloads)
         except Exception as error:  # noqa: BLE001 - one bad call never stops the run
             _logger.exception("Payment reminders %s: unexpected provider error", ready.ids)
-            results = [ReminderPermanentError(_("Unexpected error: %(error)s", error=error), code="internal")] * len(
-                ready
-            )
+            results = [
+                ReminderPermanentError(_lt("Unexpected error: %(error)s", error=str(error)), code="internal")
+            ] * len(ready)
         for message, result in zip(ready, results, strict=True):
             if isinstance(result, ReminderProviderError):
                 fallbacks |= message._handle_failure(result)
@@ -226,13 +226,13 @@ class AccountPaymentReminderMessage(models.Model):
         """The error that stops this claimed message before its provider, or None."""
         gateway = self.gateway_id
         if not gateway or gateway.state == "disabled":
-            return ReminderPermanentError(_("No active gateway for this channel."), code="no_gateway")
+            return ReminderPermanentError(_lt("No active gateway for this channel."), code="no_gateway")
         if not self.recipient:
-            return ReminderPermanentError(_("No address to send to."), code="no_recipient")
+            return ReminderPermanentError(_lt("No address to send to."), code="no_recipient")
         if self.channel == "email" and not self.body_html:
-            return ReminderPermanentError(_("The level has no e-mail template."), code="no_template")
+            return ReminderPermanentError(_lt("The level has no e-mail template."), code="no_template")
         if self.channel != "email" and not (self.body or self.whatsapp_template_id):
-            return ReminderPermanentError(_("The level has no template for this channel."), code="no_template")
+            return ReminderPermanentError(_lt("The level has no template for this channel."), code="no_template")
         return None
 
     def _send_one(self, claim=None):
@@ -252,7 +252,7 @@ class AccountPaymentReminderMessage(models.Model):
         except Exception as error:  # noqa: BLE001 - one bad message never stops the run
             _logger.exception("Payment reminder %s: unexpected provider error", self.id)
             return self._handle_failure(
-                ReminderPermanentError(_("Unexpected error: %(error)s", error=error), code="internal")
+                ReminderPermanentError(_lt("Unexpected error: %(error)s", error=str(error)), code="internal")
             )
         return self._record_sent(result)
 

@@ -8,9 +8,12 @@ queued by the dispatch cron (``_cron_process_fallbacks``)."""
 
 import logging
 
-from odoo import _, api, models
+from odoo import api, models
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.pipeline import ReminderGroup
+
+_lt = LazyTranslate(__name__)
 
 _logger = logging.getLogger(__name__)
 
@@ -94,10 +97,12 @@ class AccountPaymentReminderMessage(models.Model):
                 message.write(
                     {
                         "fallback_pending": False,
-                        "failure_reason": _(
-                            "%(reason)s (The next channel could not be queued: %(error)s)",
-                            reason=message.failure_reason or "",
-                            error=error,
+                        **message._prepare_failure_reason_vals(
+                            _lt(
+                                "%(reason)s (The next channel could not be queued: %(error)s)",
+                                reason=message.failure_reason_terms or message.failure_reason or "",
+                                error=str(error),
+                            )
                         ),
                     }
                 )

@@ -21,6 +21,9 @@ import logging
 from collections import defaultdict
 
 from odoo import _, api, fields, models
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 _logger = logging.getLogger(__name__)
 
@@ -116,7 +119,9 @@ class AccountPaymentReminderMessage(models.Model):
                 {
                     "state": "cancelled",
                     "failure_code": "no_longer_owed",
-                    "failure_reason": _("Not sent: paid, covered by a credit or put on hold after it was queued."),
+                    **self._prepare_failure_reason_vals(
+                        _lt("Not sent: paid, covered by a credit or put on hold after it was queued.")
+                    ),
                 }
             )
             _logger.info("Payment reminders: %s queued message(s) no longer owed, cancelled", len(gone))

@@ -21,8 +21,11 @@ import logging
 from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.pipeline import Outgoing
+
+_lt = LazyTranslate(__name__)
 
 _logger = logging.getLogger(__name__)
 
@@ -123,7 +126,7 @@ class AccountPaymentReminderMessage(models.Model):
                 state="failed",
                 failed_at=fields.Datetime.now(),
                 failure_code="no_recipient",
-                failure_reason=item.reason or _("No address to send to."),
+                **self._prepare_failure_reason_vals(item.reason or _lt("No address to send to.")),
             )
         return vals
 

@@ -17,9 +17,13 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.tools import format_date, html2plaintext
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.sms import segment_info, to_gsm
+from .account_payment_reminder_level import CHANNEL_TERMS
 from .account_payment_reminder_whatsapp_template import PARAM_MAX_LENGTH
+
+_lt = LazyTranslate(__name__)
 
 _logger = logging.getLogger(__name__)
 
@@ -121,7 +125,10 @@ class AccountPaymentReminderMessage(models.Model):
                     result[message.id] = message._failure_values(
                         TemplateError(
                             template,
-                            _("The level has no template for %(channel)s messages.", channel=message._channel_label()),
+                            _lt(
+                                "The level has no template for %(channel)s messages.",
+                                channel=CHANNEL_TERMS.get(message.channel, message.channel),
+                            ),
                             code="no_template",
                         )
                     )
@@ -160,11 +167,11 @@ class AccountPaymentReminderMessage(models.Model):
         except Exception as error:  # noqa: BLE001 - a broken template fails its messages, never the run
             raise TemplateError(
                 template,
-                _(
+                _lt(
                     "The template '%(template)s' could not be rendered (%(field)s): %(error)s",
                     template=template.display_name,
                     field=template._fields[field]._description_string(self.env),
-                    error=_root_cause(error),
+                    error=str(_root_cause(error)),
                 ),
             ) from error
 
@@ -271,7 +278,7 @@ class AccountPaymentReminderMessage(models.Model):
             "state": "failed",
             "failed_at": fields.Datetime.now(),
             "failure_code": error.code,
-            "failure_reason": error.reason,
+            **self._prepare_failure_reason_vals(error.reason),
             "template_name": error.template.display_name if error.template else False,
         }
 
@@ -298,7 +305,7 @@ class AccountPaymentReminderMessage(models.Model):
                 summary=summary,
                 note=Markup("<p>%s</p><p>%s</p>")
                 % (
-                    error.reason,
+                    str(error.reason),
                     _("Messages that failed because of it can be sent again (Retry) once it is repaired."),
                 ),
                 user_id=policy._get_responsible_user().id,
@@ -334,7 +341,7 @@ class AccountPaymentReminderMessage(models.Model):
             if not value.strip():
                 raise TemplateError(
                     template,
-                    _(
+                    _lt(
                         "WhatsApp template '%(template)s': parameter {{%(index)s}} (%(label)s) is empty.",
                         template=template.display_name,
                         index=index,
@@ -345,7 +352,7 @@ class AccountPaymentReminderMessage(models.Model):
             if len(value) > PARAM_MAX_LENGTH or "\n" in value:
                 raise TemplateError(
                     template,
-                    _(
+                    _lt(
                         "WhatsApp template '%(template)s': parameter {{%(index)s}} (%(label)s) is too long or has "
                         "line breaks.",
                         template=template.display_name,

@@ -4,6 +4,8 @@ wizard, payment plans and fallbacks; writes nothing."""
 
 from odoo import models
 
+from ..tools.terms import joined
+
 
 class AccountPaymentReminderRouting(models.AbstractModel):
     _name = "account.payment.reminder.routing"
@@ -72,7 +74,7 @@ class AccountPaymentReminderRouting(models.AbstractModel):
             reasons.append(reason)
         if strategy == "fallback":
             channel, recipient, _address, _reason = plans[0]
-            return [(channel, recipient, None, "; ".join(dict.fromkeys(filter(None, reasons))))]
+            return [(channel, recipient, None, joined(reasons))]
         return plans
 
     def _get_recipient(self, group, channel, memo=None):

@@ -2,9 +2,12 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import email_normalize
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.phone import messaging_number
-from .account_payment_reminder_level import CHANNELS, channel_label
+from .account_payment_reminder_level import CHANNEL_TERMS, CHANNELS, channel_label
+
+_lt = LazyTranslate(__name__)
 
 
 class ResPartner(models.Model):
@@ -96,28 +99,29 @@ class ResPartner(models.Model):
         """Where this contact gets reminders on ``channel``.
 
         :return: ``(address, None)`` with an e-mail address or an E.164 number,
-            or ``(None, reason)`` with a sentence for the history
+            or ``(None, reason)`` with a sentence for the history, kept
+            untranslated (a lazy translation) for each reader's language
         """
         self.ensure_one()
         customer = self.commercial_partner_id
         if customer[f"payment_reminder_optout_{channel}"]:
-            return None, _(
+            return None, _lt(
                 "%(customer)s opted out of %(channel)s reminders.",
                 customer=customer.name,
-                channel=channel_label(self.env, channel),
+                channel=CHANNEL_TERMS.get(channel, channel),
             )
         if channel == "email":
             if not self.email:
-                return None, _("%(contact)s has no e-mail address.", contact=self.display_name)
+                return None, _lt("%(contact)s has no e-mail address.", contact=self.display_name)
             # one '@', one address: Odoo's stored normalized address is the same, without parsing it again
             normalized = (self.email.count("@") == 1 and self.email_normalized) or email_normalize(self.email)
             if not normalized:
-                return None, _(
+                return None, _lt(
                     "%(contact)s has an invalid e-mail address: %(email)s", contact=self.display_name, email=self.email
                 )
             return normalized, None
         if policy and policy.require_opt_in and not customer.payment_reminder_optin_date:
-            return None, _("%(customer)s has not opted in to WhatsApp and SMS reminders.", customer=customer.name)
+            return None, _lt("%(customer)s has not opted in to WhatsApp and SMS reminders.", customer=customer.name)
         number, reason = None, "missing"
         for raw in (self.mobile, self.phone):
             if raw:
@@ -125,12 +129,12 @@ class ResPartner(models.Model):
                 if number:
                     return number, None
         if reason == "missing":
-            detail = _("no mobile number")
+            detail = _lt("no mobile number")
         elif reason == "not_mobile":
-            detail = _("the number cannot receive messages (not a mobile number)")
+            detail = _lt("the number cannot receive messages (not a mobile number)")
         else:
             detail = reason
-        return None, _("%(contact)s: %(reason)s", contact=self.display_name, reason=detail)
+        return None, _lt("%(contact)s: %(reason)s", contact=self.display_name, reason=detail)
 
     def _payment_reminder_whatsapp_window_open(self, now=None):
         """True within 24 hours of the customer's last WhatsApp message."""

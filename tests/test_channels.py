@@ -521,6 +521,23 @@ class TestFailureReasonInTheReadersLanguage(ChannelCommon):
         self.assertNotIn("tried again", shown)
         self.assertIn("tried again in 5 minutes, at 09:05 UTC", message.failure_reason)
 
+    def test_a_customer_no_channel_reaches_reads_in_french_too(self):
+        """Reasons found before a message leaves (no address on any channel)
+        are kept untranslated as well, not in the scheduler's language."""
+        invoice = self.create_invoice(due=date(2026, 3, 31))
+        self.customer.write({"email": False, "mobile": False, "phone": False})
+        self.run_at(OVERDUE)
+        message = self.messages_for(invoice)[0]
+        self.assertEqual((message.state, message.failure_code), ("failed", "no_recipient"))
+        name = self.customer.display_name
+        self.assertEqual(
+            self.read_as(self.french, message),
+            f"{name} : aucun numéro mobile; {name} n'a pas d'adresse e-mail.",
+        )
+        self.assertEqual(
+            self.read_as(self.env.user, message), f"{name}: no mobile number; {name} has no e-mail address."
+        )
+
     def test_a_reason_written_as_text_replaces_the_one_kept(self):
         invoice = self.create_invoice(due=date(2026, 3, 31))
         self.fake.answer("+32470123456", 400, _meta_error(131026, "Message undeliverable"))

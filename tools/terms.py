@@ -31,10 +31,23 @@ def with_detail(reason, detail=None, sentence=False):
     return {"reason": to_terms(reason), "detail": detail, "sentence": sentence}
 
 
+def joined(reasons):
+    """Several reasons as one, each kept untranslated and told once (None
+    when there is none)."""
+    parts = []
+    for reason in reasons:
+        terms = to_terms(reason)
+        if terms and terms not in parts:
+            parts.append(terms)
+    return {"parts": parts} if len(parts) > 1 else (parts[0] if parts else None)
+
+
 def render_terms(terms, lang):
     """The text of ``terms`` (see :func:`to_terms`) in ``lang``."""
     if not isinstance(terms, dict):
         return terms
+    if "parts" in terms:
+        return "; ".join(render_terms(part, lang) for part in terms["parts"])
     if "reason" in terms:
         text = render_terms(terms["reason"], lang) or ""
         detail = terms.get("detail")
