@@ -3,7 +3,10 @@
 and its demo data (customers and invoices at every stage, the sandbox gateway),
 one scheduler run with a summary of what was sent, then Odoo on localhost.
 
-Usage: python3 scripts/demo.py [--port 8069] [--no-serve] [--odoo-source SRC] [--offline]
+Usage: python3 scripts/demo.py [--port 8069] [--no-serve] [--queue-job] [--odoo-source SRC] [--offline]
+With --queue-job, OCA's queue_job (its 18.0 wheel, unpacked into the work folder) is installed
+beside the addon: the scheduler run enqueues the sending as jobs, which queue_job's runner runs
+once Odoo serves (Settings > Technical > Queue > Jobs).
 Log in as admin / admin. Ctrl-C stops Odoo and removes the cluster and the work folder.
 Without an importable Odoo 18.0, the first run sets it up in ~/.cache/account_payment_reminder
 (see bootstrap.py); the next runs reuse it.
@@ -65,6 +68,12 @@ for group in Run._run(send=False)["groups"]:
     if group.skip_reason:
         when = f" until {group.next_time:%Y-%m-%d %H:%M} UTC" if group.next_time else ""
         print(f"  {group.partner.name[:22]:22} {group.level.name[:24]:24} {reasons[group.skip_reason]}{when}")
+if "queue.job" in env:
+    jobs = env["queue.job"].search([("state", "=", "pending")])
+    print("-" * 100)
+    print(f"On OCA queue_job: {len(jobs)} sending jobs pending on "
+          f"{', '.join(sorted(set(jobs.mapped('channel')))) or '-'}: queue_job's runner sends them once Odoo serves "
+          "(Settings > Technical > Queue > Jobs); the waiting messages above go then.")
 print("-" * 100)
 menu = env.ref("account.menu_finance")
 languages = env["res.lang"].search([("code", "!=", "en_US")])
@@ -81,6 +90,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--no-serve", action="store_true", help="stop after the summary")
+    parser.add_argument(
+        "--queue-job", action="store_true", help="send on OCA queue_job (installed beside the addon from its wheel)"
+    )
     bootstrap.add_arguments(parser)
     args = parser.parse_args()
     bootstrap.ensure(args, __file__)
@@ -93,17 +105,29 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="apr-demo-"))
     try:
         with odoo_env.throwaway_cluster() as cluster:
+            addons, load, extra_addons = ADDONS, [], []
+            if args.queue_job:
+                extra_addons = [odoo_env.unpack_oca_addons(["queue_job"], workdir / "oca", args.offline)]
+                addons, load = f"{ADDONS},queue_job", ["--load=base,web,queue_job"]
 
             def odoo(*extra, subcommand=None, **kwargs):
                 cmd = odoo_env.odoo_command(
-                    src, cluster, workdir, "-d", DB, "--log-level=warn", *extra, subcommand=subcommand
+                    src,
+                    cluster,
+                    workdir,
+                    "-d",
+                    DB,
+                    "--log-level=warn",
+                    *extra,
+                    subcommand=subcommand,
+                    extra_addons=extra_addons,
                 )
                 return subprocess.run(cmd, check=True, **kwargs)
 
             print(f"Installing {odoo_env.ADDON} with demo data (about a minute)...", flush=True)
             odoo(
                 "-i",
-                ADDONS,
+                addons,
                 f"--load-language={LANGUAGES}",
                 "--stop-after-init",
                 "--max-cron-threads=0",
@@ -116,7 +140,13 @@ def main():
             if args.no_serve:
                 return 0
             print(f"\nOdoo is on http://localhost:{args.port} (admin / admin). Ctrl-C to stop.", flush=True)
-            odoo(f"--http-port={args.port}", "--http-interface=127.0.0.1", f"--db-filter=^{DB}$", "--log-level=info")
+            odoo(
+                f"--http-port={args.port}",
+                "--http-interface=127.0.0.1",
+                f"--db-filter=^{DB}$",
+                "--log-level=info",
+                *load,  # queue_job's runner starts with the server, in a thread of its own
+            )
     except KeyboardInterrupt:
         print("\nStopped: the demo's database, cluster and work folder are removed.", flush=True)
     finally:

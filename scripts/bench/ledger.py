@@ -22,6 +22,7 @@ from .probes import rss_mb
 SEED = 20260101
 TEMPLATES_MAX = 300
 CREDIT_SHARE = 4  # % of the customers with an open credit (see _create_credits)
+BANK_LINE_SHARE = 1  # bank statement lines not reconciled yet, in % of the invoices (see _create_bank_lines)
 
 # (stage, share of the invoices in %, due date range in days from today, what happens next)
 STAGES = [
@@ -85,6 +86,10 @@ def phase_build(env, params):
     timings["credits"] = time.monotonic() - started
 
     started = time.monotonic()
+    bank_lines = _create_bank_lines(env, rng, today, max(30, params["invoices"] * BANK_LINE_SHARE // 100))
+    timings["bank lines"] = time.monotonic() - started
+
+    started = time.monotonic()
     env.invalidate_all()
     _configure(env)
     env.cr.execute("ANALYZE account_move; ANALYZE account_move_line; ANALYZE res_partner")
@@ -100,6 +105,7 @@ def phase_build(env, params):
         "copies": copies,
         "per_stage": dict(per_stage),
         "credits": credits,
+        "bank_lines": bank_lines,
         "timings": {key: round(value, 2) for key, value in timings.items()},
         "checks": checks,
         "rss_mb": rss_mb(),
@@ -484,6 +490,41 @@ def _configure(env):
     vals = {"window_start": 0.0, "window_end": 24.0, "min_interval_days": 0, "max_messages_per_week": 0}
     vals.update({f"window_{day}": True for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
     env.ref("account_payment_reminder.policy_default").write(vals)
+
+
+def _create_bank_lines(env, rng, today, count):
+    """Bank statement lines of the last days, not reconciled yet, as a bank
+    feed leaves them before the accountant matches them: a third from a
+    customer (its partner set) for one of its invoices' amount, a third that
+    only names an invoice in its label, a third from nobody the ledger knows.
+    The decision reads them for money on its way."""
+    env.flush_all()
+    env.cr.execute(
+        """
+        SELECT name, commercial_partner_id, payment_reminder_amount_open FROM account_move
+         WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_reminder_amount_open > 0
+         ORDER BY id
+        """
+    )
+    invoices = env.cr.fetchall()
+    journal = env["account.journal"].search([("type", "=", "bank"), ("code", "!=", "BNKNO")], limit=1)
+    vals_list, kinds = [], Counter()
+    for index in range(count):
+        name, partner_id, amount = rng.choice(invoices)
+        day = today - timedelta(days=rng.randrange(0, 4))
+        kind = ("from the customer", "names an invoice", "unrelated")[index % 3]
+        kinds[kind] += 1
+        vals = {"journal_id": journal.id, "date": day, "amount": float(amount)}
+        if kind == "from the customer":
+            vals.update(partner_id=partner_id, payment_ref=f"Transfer {index}")
+        elif kind == "names an invoice":
+            vals.update(payment_ref=f"PAYMENT {name} THANK YOU")
+        else:
+            vals.update(payment_ref=f"CARD SETTLEMENT {rng.randrange(10**6)}", amount=round(rng.uniform(5, 5000), 2))
+        vals_list.append(vals)
+    for start in range(0, count, 500):
+        env["account.bank.statement.line"].create(vals_list[start : start + 500])
+    return dict(kinds)
 
 
 def _check_data(env):

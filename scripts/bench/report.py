@@ -71,6 +71,11 @@ def data_rows(t, results, build):
         "Data: customers with open credits",
         f"{credits.pop('customers'):,} (" + ", ".join(f"{k} {v}" for k, v in credits.items()) + ")",
     )
+    if build.get("bank_lines"):
+        t.row(
+            "Data: bank lines not reconciled yet",
+            ", ".join(f"{kind} {count}" for kind, count in build["bank_lines"].items()),
+        )
     t.row(
         "Data: build time",
         f"{sum(timings.values()):.1f} s (" + ", ".join(f"{k} {v}s" for k, v in timings.items()) + ")",
@@ -102,6 +107,14 @@ def decision_rows(t, decide):
         f"{projected:.1f} s",
         f"< {TARGET_DECISION_100K:.0f} s: {verdict}",
     )
+    if "seconds_without_money_on_its_way" in decide:
+        on, off = decide["seconds_with_money_on_its_way"], decide["seconds_without_money_on_its_way"]
+        t.row(
+            "Decision: with / without money on its way (best of 2)",
+            f"{on:.2f} s / {off:.2f} s ({(on / (off or 1e-9) - 1) * 100:+.1f} %),"
+            f" {decide['on_its_way_groups']} groups held",
+            "target <= +10 %",
+        )
     t.row("Decision: groups", ", ".join(f"{k} {v}" for k, v in sorted(decide["groups"].items())))
     t.row(
         "Decision: memory (RSS peak / tracemalloc peak)", f"{decide['rss_peak_mb']} MB / {decide['traced_peak_mb']} MB"
