@@ -94,11 +94,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
         started = time.monotonic()
 
         wake_up = []
+        memo = {}  # what the decision reads once per run, not once per batch
         partners = self._get_candidate_partners(partner_ids)
         total, done = len(partners), 0
         for batch in self._split_batches(partners):
             batch = [partner_id for partner_id, _count in batch]
-            groups, messages = self._decide_and_queue_safely(batch, now, send, stats)
+            groups, messages = self._decide_and_queue_safely(batch, now, send, stats, memo=memo)
             stats["customers"] += len(batch)
             for group in groups:
                 stats[f"skipped_{group.skip_reason}" if group.skip_reason else "due"] += 1
@@ -140,9 +141,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
         )
         return stats
 
-    def _decide_and_queue(self, partner_ids, now, send):
+    def _decide_and_queue(self, partner_ids, now, send, memo=None):
         """The groups of a batch of customers and, when sending, their queued messages."""
-        groups = self._decide(partner_ids, now)
+        groups = self._decide(partner_ids, now, memo=memo)
         return groups, (self._apply(groups) if send else self.env["account.payment.reminder.message"])
 
     def _apply(self, groups):
@@ -157,13 +158,13 @@ class AccountPaymentReminderRun(models.AbstractModel):
             ]
         )
 
-    def _decide_and_queue_safely(self, partner_ids, now, send, stats):
+    def _decide_and_queue_safely(self, partner_ids, now, send, stats, memo=None):
         """``_decide_and_queue``, where one customer's problem never stops the
         others: a batch that fails is done again customer by customer, and a
         customer that fails is logged, counted and left for the next run."""
         try:
             with self.env.cr.savepoint():
-                return self._decide_and_queue(partner_ids, now, send)
+                return self._decide_and_queue(partner_ids, now, send, memo=memo)
         except Exception:  # noqa: BLE001 - isolate the customer, never stop the run
             if len(partner_ids) == 1:
                 _logger.exception("Payment reminders: customer %s could not be processed", partner_ids[0])
@@ -172,7 +173,9 @@ class AccountPaymentReminderRun(models.AbstractModel):
             _logger.warning("Payment reminders: a batch failed; processing its customers one by one")
         groups, messages = [], self.env["account.payment.reminder.message"]
         for partner_id in partner_ids:
-            customer_groups, customer_messages = self._decide_and_queue_safely([partner_id], now, send, stats)
+            customer_groups, customer_messages = self._decide_and_queue_safely(
+                [partner_id], now, send, stats, memo=memo
+            )
             groups += customer_groups
             messages |= customer_messages
         return groups, messages

@@ -302,14 +302,34 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     named[company_id, word].append((move_id, partner_id))
         return named
 
-    def _get_money_on_its_way(self, partner_ids, today, days):
+    def _get_bank_lines_on_its_way(self, since, until, partner_ids=None):
+        """(bank lines not reconciled yet dated ``since`` to ``until``, each
+        with the ``words`` that may name an invoice; the open invoices those
+        words name, see ``_get_named_invoices``), of ``partner_ids`` (None:
+        every customer)."""
+        self.env.cr.execute(self._get_bank_lines_on_its_way_query(), {"since": since, "until": until})
+        lines = self.env.cr.dictfetchall()
+        words = {}
+        for line in lines:
+            line["words"] = references(line["payment_ref"], line["ref"])
+            for word in line["words"]:
+                words[word] = None
+        return lines, (self._get_named_invoices(words, partner_ids) if words else {})
+
+    def _get_money_on_its_way(self, partner_ids, today, days, memo=None):
         """{(commercial partner id, company id): [IncomingMoney]} of the money
         of ``partner_ids`` (None: every customer) on its way in the last
         ``days`` days, oldest first: bank statement lines not reconciled yet
         that come from the customer or name one of its open invoices (its
         name or payment reference in the line's label or reference), and
         online payments pending or authorised for the customer or its
-        invoices. A few queries for a whole batch of customers."""
+        invoices. A few queries for a whole batch of customers.
+
+        :param memo: a dict the scheduler keeps for a whole run: the bank
+            lines, which belong to no batch, are read (and their words looked
+            up among every customer's open invoices) once per run, not once
+            per batch
+        """
         if not days:
             return {}
         for model in ("account.bank.statement.line", "payment.transaction", "account.move"):
@@ -317,16 +337,14 @@ class AccountPaymentReminderRun(models.AbstractModel):
         since = today - timedelta(days=days + 1)  # a day more: customers west of UTC are a day behind
         partners = set(partner_ids) if partner_ids is not None else None
         money = defaultdict(list)
-        self.env.cr.execute(
-            self._get_bank_lines_on_its_way_query(), {"since": since, "until": today + timedelta(days=1)}
-        )
-        lines = self.env.cr.dictfetchall()
-        words = {}
-        for line in lines:
-            line["words"] = references(line["payment_ref"], line["ref"])
-            for word in line["words"]:
-                words[word] = None
-        named = self._get_named_invoices(words, partner_ids) if words else {}
+        until = today + timedelta(days=1)
+        if memo is None:
+            lines, named = self._get_bank_lines_on_its_way(since, until, partner_ids)
+        else:
+            key = ("bank_lines_on_its_way", since, until)
+            if key not in memo:
+                memo[key] = self._get_bank_lines_on_its_way(since, until)
+            lines, named = memo[key]
         for line in lines:
             moves = [move for word in line["words"] for move in named.get((line["company_id"], word), ())]
             partner_id = moves[0][1] if moves else line["partner_id"]
@@ -470,7 +488,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
                     row["amount_currency"] -= taken
                     row["amount"] -= amount_company * taken / amount
 
-    def _decide(self, partner_ids, now, move_ids=None, manual=False):
+    def _decide(self, partner_ids, now, move_ids=None, manual=False, memo=None):
         """The reminders due now for a batch of customers: one group per
         customer (and policy; per invoice when the policy says so) at the most
         urgent level its invoices reached, listing what is due, netted with
@@ -482,6 +500,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
             level its invoices are due for on the ladder (see
             ``_get_manual_level`` when none is due yet); the scheduler's rules
             (interval, budget, send window, threshold) are the wizard's to show
+        :param memo: a dict the scheduler keeps across the batches of a run,
+            for what belongs to no batch (``_get_money_on_its_way``)
         """
         self.env["account.move"].flush_model()
         # the plan of this query is simple; compiling it (JIT) costs more than running it
@@ -549,7 +569,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
 
         waits = self._get_on_its_way_waits(policies)
         if any(waits.values()):
-            money = self._get_money_on_its_way(partner_ids, utc_horizon, max(waits.values()))
+            money = self._get_money_on_its_way(partner_ids, utc_horizon, max(waits.values()), memo=memo)
             if money:
                 self._hold_money_on_its_way((row for bucket in buckets.values() for row in bucket), money, waits)
         credits = self._get_credits(partner_ids)

@@ -129,6 +129,31 @@ class TestMoneyOnItsWay(PlanCommon):
             invoice.invalidate_recordset()
             self.assertIn("holds $\xa0500.00 of this invoice", invoice.payment_reminder_waiting)
 
+    def test_the_bank_lines_are_read_once_per_run_for_every_batch(self):
+        """The bank lines belong to no batch: a run reads them once, and each
+        batch of customers still finds the lines that name its invoices."""
+        named = self.create_invoice(due=date(2026, 4, 22), amount=900.0)
+        own = self.create_invoice(partner=self.stranger, due=date(2026, 4, 20), amount=300.0)
+        chased = self.create_invoice(partner=self.stranger, due=date(2026, 4, 21), amount=200.0)
+        self.bank_line(900.0, label=f"PAYMENT {named.name}")
+        self.bank_line(300.0, label=f"Virement {own.name}")
+        Run = type(self.env["account.payment.reminder.run"])
+        reads = []
+        original = Run._get_bank_lines_on_its_way
+
+        def counted(run, *args, **kwargs):
+            reads.append(args)
+            return original(run, *args, **kwargs)
+
+        self.patch(Run, "_batch_size", lambda run: 1)  # one customer per batch
+        self.patch(Run, "_get_bank_lines_on_its_way", counted)
+        stats = self.run_at("2026-04-27 09:00")
+        self.assertGreaterEqual(stats["customers"], 2)
+        self.assertEqual(len(reads), 1, "one read for the whole run")
+        self.assertEqual(stats["skipped_on_its_way"], 2, "each batch holds the invoice its line names")
+        self.assertFalse(self.messages_for(named | own))
+        self.assertEqual(self.messages_for(chased).move_ids, chased, "what no money names is chased")
+
     def test_an_unrelated_bank_line_changes_nothing(self):
         invoice = self.create_invoice(due=date(2026, 4, 20), amount=900.0)
         self.bank_line(900.0, partner=self.stranger, label="Rent April INV/1999/99999")

@@ -50,8 +50,9 @@ def _decide_all(env, on_batch=None):
     size = Run._batch_size()
     outcome = Counter()
     batches = 0
+    memo = {}  # as _run keeps it across its batches
     for batch in Run._split_batches(partners):
-        groups = Run._decide([partner for partner, _count in batch], now)
+        groups = Run._decide([partner for partner, _count in batch], now, memo=memo)
         batches += 1
         outcome.update(group.skip_reason or "due" for group in groups)
         env.invalidate_all()  # as _run does after each batch
