@@ -32,7 +32,7 @@ queue_job mode), probes.py (what is measured inside Odoo), runner.py (the
 odoo-bin processes), report.py (the table of figures).
 
 Usage: python3 scripts/benchmark.py [--customers 2000] [--invoices 20000]
-           [--oca-addons PATH] [--queue-job] [--profile] [--tracemalloc] [--keep] [--offline]
+           [--oca-addons PATH] [--no-peers] [--queue-job] [--profile] [--tracemalloc] [--keep] [--offline]
 
 The default policy is opened so that everything due goes now: send window all
 day, every day, no minimum interval, no weekly contact budget. The shipped
@@ -69,6 +69,9 @@ def parse_args():
         action="store_true",
         help="also run the sending on OCA queue_job (its wheel), with one and with two job workers",
     )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="measure this addon only (no OCA peer installed nor run)"
+    )
     parser.add_argument("--profile", action="store_true", help="print cProfile tables of the decision and the send")
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python memory during the send (slower)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster and its folder")
@@ -86,7 +89,10 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="apr-bench-"))
     if args.keep:
         workdir.chmod(0o755)  # the cluster inside belongs to the postgres user when run as root
-    oca, skipped = peers.locate(args.oca_addons, workdir, args.offline)
+    if args.no_peers:
+        oca, skipped = {}, dict.fromkeys(peers.OCA_PHASES.values(), "--no-peers")
+    else:
+        oca, skipped = peers.locate(args.oca_addons, workdir, args.offline)
     results = {f"{phase}_skipped": why for phase, why in skipped.items()}
     print(f"Odoo {src}; work folder {workdir}", flush=True)
     try:
