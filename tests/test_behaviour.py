@@ -211,3 +211,109 @@ class TestBehaviour(BehaviourCommon):
             row.with_user(user_b).read(["days_late_avg"])
         summary = self.late.with_user(user_b).with_company(company_b).payment_reminder_behaviour_summary
         self.assertEqual(summary, "No payment history yet", "company A's history is not company B's")
+
+
+@tagged("post_install", "-at_install")
+class TestForecast(BehaviourCommon):
+    """The planted history, refreshed on 2026-06-01 (a Monday), then open
+    invoices: Larry typically pays 15 days late and kept 1 of 2 promises,
+    Erin pays 5 days early, Nora has no history (the company's 10 days late),
+    the company completed its one plan whose outcome is known."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plant_history()
+        cls.env["account.payment.reminder.behaviour"]._refresh_company(cls.company, AS_OF)
+        cls.eur = cls.setup_other_currency("EUR", rounding=0.01)
+        cls.nora = cls.env["res.partner"].create({"name": "New Nora", "email": "nora@example.com"})
+        cls.larry_old = cls.env["account.move"].search(
+            [("partner_id", "=", cls.late.id), ("payment_state", "=", "not_paid"), ("amount_total", "=", 600.0)]
+        )
+        cls.larry_new = cls.create_invoice(partner=cls.late, due=date(2026, 6, 10), amount=1000.0)
+        cls.erin_open = cls.create_invoice(partner=cls.early, due=date(2026, 6, 20), amount=300.0)
+        refund = cls.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": cls.early.id,
+                "invoice_date": date(2026, 5, 1),
+                "invoice_line_ids": [
+                    Command.create({"name": "Return", "quantity": 1, "price_unit": 100.0, "tax_ids": []})
+                ],
+            }
+        )
+        refund.action_post()
+        cls.nora_usd = cls.create_invoice(partner=cls.nora, due=date(2026, 6, 5), amount=200.0)
+        cls.nora_eur = cls.create_invoice(partner=cls.nora, due=date(2026, 6, 8), amount=500.0, currency=cls.eur)
+        Promise = cls.env["account.payment.reminder.promise"]
+        cls.promise = Promise.create(
+            {
+                "partner_id": cls.late.id,
+                "move_ids": [Command.set(cls.larry_new.ids)],
+                "date": date(2026, 6, 12),
+                "amount": 400.0,
+                "grace_days": 2,
+            }
+        )
+        # Nora's plan takes her USD invoice: her promise on it adds nothing
+        Promise.create(
+            {"partner_id": cls.nora.id, "move_ids": [Command.set(cls.nora_usd.ids)], "date": date(2026, 6, 3)}
+        )
+        with freeze_time(AS_OF):
+            cls.env["account.payment.reminder.plan"].create(
+                {
+                    "partner_id": cls.nora.id,
+                    "move_ids": [Command.set(cls.nora_usd.ids)],
+                    "line_ids": [
+                        Command.create({"date": date(2026, 6, 8), "amount": 100.0}),
+                        Command.create({"date": date(2026, 7, 8), "amount": 100.0}),
+                    ],
+                }
+            )
+        cls.accountant = new_test_user(
+            cls.env,
+            login="forecast_accountant",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+
+    def overview(self, user=None):
+        with freeze_time(AS_OF):
+            return self.env["account.payment.reminder.dashboard"].with_user(user or self.accountant).get_overview()
+
+    def test_weekly_amounts_per_currency(self):
+        forecast = {serie["currency"]: serie for serie in self.overview()["forecast"]}
+        self.assertEqual(list(forecast), [self.company.currency_id.name, "EUR"], "the company's currency first")
+        usd = [week["amount"] for week in forecast[self.company.currency_id.name]["weeks"]]
+        self.assertEqual(
+            usd,
+            [
+                600.0,  # Larry's January invoice: 15 days late is long past, expected now
+                200.0 + 100.0,  # half Larry's promise of 400 on 06-12 (he kept 1 of 2); Nora's instalment of 06-08
+                200.0,  # Erin's 300 less her credit of 100, 5 days early: 06-15
+                600.0,  # the rest of Larry's invoice of 1000, 15 days late: 06-25
+                200.0,  # the half of the promise he breaks: after its grace, 15 days late: 06-29
+                100.0,  # Nora's second instalment, 07-08 (the company completed its plans)
+                *[0.0] * 7,
+            ],
+        )
+        self.assertEqual(sum(usd), 600.0 + 1000.0 + 200.0 + 200.0, "every amount owed once, net of credits")
+        eur = [week["amount"] for week in forecast["EUR"]["weeks"]]
+        self.assertEqual(eur, [0.0, 0.0, 500.0] + [0.0] * 10, "Nora's EUR invoice, the company's 10 days late: 06-18")
+        week = forecast[self.company.currency_id.name]["weeks"][1]
+        self.assertEqual(week["action"]["domain"], [("id", "in", sorted((self.larry_new | self.nora_usd).ids))])
+        self.assertEqual(week["count"], 2)
+
+    def test_another_company_sees_none_of_it(self):
+        company_b = self.setup_other_company(name="Company B")["company"]
+        user_b = new_test_user(
+            self.env,
+            login="forecast_b",
+            groups="account.group_account_invoice",
+            company_id=company_b.id,
+            company_ids=[company_b.id],
+        )
+        self.assertEqual(self.overview(user_b)["forecast"], [])
+        with self.assertRaises(AccessError):
+            self.env["account.payment.reminder.dashboard"].with_user(user_b).with_company(self.company).get_overview()
