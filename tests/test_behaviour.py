@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from ..tools.behaviour import company_payment_behaviour, payment_behaviour
 from .common import PaymentReminderCommon
@@ -186,6 +186,36 @@ class TestBehaviour(BehaviourCommon):
             self.env["account.payment.reminder.policy"]._cron_send_reminders()
         self.Behaviour.invalidate_model()
         self.assertEqual(row.invoices_paid, 99, "computed today already: left as it is")
+
+    def test_shown_where_decisions_are_made(self):
+        accountant = new_test_user(
+            self.env,
+            login="behaviour_controller",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.Behaviour._refresh_company(self.company, AS_OF)
+        env = self.env(user=accountant)
+        promise = env["account.payment.reminder.promise"].search([("partner_id", "=", self.late.id)], limit=1)
+        self.assertIn("kept 1 of 2 promises", promise.partner_behaviour)
+        plan = env["account.payment.reminder.plan"].search([("partner_id", "=", self.late.id)], limit=1)
+        self.assertIn("completed 1 of 2 plans", plan.partner_behaviour)
+        open_invoice = self.env["account.move"].search([("partner_id", "=", self.late.id), ("amount_residual", ">", 0)])
+        with freeze_time(AS_OF):
+            wizard = Form(
+                env["account.payment.reminder.send"].with_context(
+                    active_model="account.move", active_ids=open_invoice.ids
+                )
+            )
+            lines = wizard.save().line_ids
+        self.assertIn("15 days late on average", lines.filtered(lambda line: line.partner_id == self.late)[0].behaviour)
+        with freeze_time(AS_OF):
+            dry_run = env["account.payment.reminder.dry.run"].create({})
+            dry_run.action_refresh()
+        line = dry_run.line_ids.filtered(lambda line: line.partner_id == self.late)
+        self.assertTrue(line)
+        self.assertIn("worse than last quarter", line[0].behaviour)
 
     def test_another_company_cannot_read_the_rows(self):
         company_b = self.setup_other_company(name="Company B")["company"]
