@@ -135,7 +135,11 @@ class AccountPaymentReminderBehaviour(models.Model):
             fresh = {company_id for (company_id,) in self.env.cr.fetchall()}
             companies = companies.filtered(lambda company: company.id not in fresh)
         for company in companies:
-            self._refresh_company(company, today)
+            try:
+                with self.env.cr.savepoint():
+                    self._refresh_company(company, today)
+            except Exception:  # noqa: BLE001 - the figures of one company never stop the reminders
+                _logger.exception("Payment behaviour of company %s could not be refreshed", company.id)
             if self.env["account.move"]._can_commit():
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # each company in its own transaction
 

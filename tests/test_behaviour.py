@@ -275,6 +275,7 @@ class TestForecast(BehaviourCommon):
         refund.action_post()
         cls.nora_usd = cls.create_invoice(partner=cls.nora, due=date(2026, 6, 5), amount=200.0)
         cls.nora_eur = cls.create_invoice(partner=cls.nora, due=date(2026, 6, 8), amount=500.0, currency=cls.eur)
+        cls.nora_late = cls.create_invoice(partner=cls.nora, due=date(2026, 5, 20), amount=50.0)
         Promise = cls.env["account.payment.reminder.promise"]
         cls.promise = Promise.create(
             {
@@ -319,7 +320,7 @@ class TestForecast(BehaviourCommon):
         self.assertEqual(
             usd,
             [
-                600.0,  # Larry's January invoice: 15 days late is long past, expected now
+                50.0,  # Nora's invoice of 05-20, 10 days late is 05-30: 2 days behind, expected 2 days ahead
                 200.0 + 100.0,  # half Larry's promise of 400 on 06-12 (he kept 1 of 2); Nora's instalment of 06-08
                 200.0,  # Erin's 300 less her credit of 100, 5 days early: 06-15
                 600.0,  # the rest of Larry's invoice of 1000, 15 days late: 06-25
@@ -328,7 +329,13 @@ class TestForecast(BehaviourCommon):
                 *[0.0] * 7,
             ],
         )
-        self.assertEqual(sum(usd), 600.0 + 1000.0 + 200.0 + 200.0, "every amount owed once, net of credits")
+        # Larry's January invoice: 15 days late was 01-20, 132 days behind: not expected within 13 weeks
+        self.assertEqual(
+            forecast[self.company.currency_id.name]["later_display"], self.company.currency_id.format(600.0)
+        )
+        self.assertEqual(
+            sum(usd) + 600.0, 50.0 + 1000.0 + 200.0 + 200.0 + 600.0, "every amount owed once, net of credits"
+        )
         eur = [week["amount"] for week in forecast["EUR"]["weeks"]]
         self.assertEqual(eur, [0.0, 0.0, 500.0] + [0.0] * 10, "Nora's EUR invoice, the company's 10 days late: 06-18")
         week = forecast[self.company.currency_id.name]["weeks"][1]
