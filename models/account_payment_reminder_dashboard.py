@@ -512,12 +512,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         company = self._get_company()
         today = fields.Date.context_today(self)
         as_of = as_of or today
-        invoices = [
-            Invoice(
-                move.id, move.commercial_partner_id.id, move.currency_id.id, move.invoice_date_due, owed[move.id][0]
-            )
-            for move in owed_moves
-        ]
+        # the invoices' customer, currency and due date in one query, not record by record (thousands of them)
+        self.env["account.move"].flush_model(["commercial_partner_id", "currency_id", "invoice_date_due"])
+        self.env.cr.execute(
+            "SELECT id, commercial_partner_id, currency_id, invoice_date_due FROM account_move WHERE id = ANY(%s)",
+            [list(owed)],
+        )
+        invoices = [Invoice(*row, owed[row[0]][0]) for row in self.env.cr.fetchall()]
         behaviour, company_figures = self.env["account.payment.reminder.behaviour"]._get_rows(
             company, {invoice.partner_id for invoice in invoices}
         )

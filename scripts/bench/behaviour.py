@@ -14,7 +14,7 @@ Runs inside Odoo; Odoo is imported inside the functions."""
 import time
 
 from .ours import _decide_all
-from .probes import QueryCounter
+from .probes import QueryCounter, profile
 
 TRIES = 3
 
@@ -64,7 +64,12 @@ def phase_behaviour(env, params):
 
     env.invalidate_all()
     forecast_seconds = min(forecast_alone() for _try in range(TRIES))
-    overview = Dashboard.get_overview()
+    env.invalidate_all()
+    if params.get("profile"):
+        print("\n=== cProfile: the overview with its forecast ===")
+        overview = profile(Dashboard.get_overview, top=40)
+    else:
+        overview = Dashboard.get_overview()
     return {
         "behaviour_rows": rows,
         "refresh_seconds": round(refresh_seconds, 3),
