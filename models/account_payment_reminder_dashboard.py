@@ -46,6 +46,16 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         return domain
 
     @api.model
+    def _overdue_filter(self, days_from=1, days_to=None):
+        """``_overdue_domain`` in Python, for invoices read with
+        ``_open_domain`` (open, of the company), where the due date alone
+        decides: thousands of invoices are sorted by age without a domain
+        evaluated record by record."""
+        today = fields.Date.context_today(self)
+        latest, earliest = today - timedelta(days=days_from), days_to and today - timedelta(days=days_to)
+        return lambda move: move.invoice_date_due <= latest and (not earliest or move.invoice_date_due >= earliest)
+
+    @api.model
     def _invoice_hold_domain(self):
         """Open invoices whose reminders wait: the invoice or its customer is
         on hold (until today or later) or excluded. The same as the invoices'
@@ -279,7 +289,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
 
         owed_moves, owed = self._get_owed()
         overdue = self._owed_domain(self._overdue_domain(), owed)
-        overdue_moves = owed_moves.filtered_domain(overdue)  # the figure's domain, on the invoices read above
+        overdue_moves = owed_moves.filtered(self._overdue_filter())  # the figure's domain in Python, on those read
         overdue_count, overdue_amount = len(overdue_moves), sum(owed[move.id][1] for move in overdue_moves)
         open_invoices = self._owed_domain(self._open_domain(), owed)
         open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
@@ -476,7 +486,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             buckets.append(label)
             domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
             amounts = defaultdict(float)
-            for move in overdue_moves.filtered_domain(domain):
+            for move in overdue_moves.filtered(self._overdue_filter(days_from, days_to)):
                 amounts[move.payment_reminder_level_id] += owed[move.id][1]
             for level, amount in amounts.items():
                 key = level.id or 0
