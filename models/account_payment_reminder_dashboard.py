@@ -12,7 +12,9 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import format_date
 
+from ..tools.forecast import Invoice, forecast, read_commitments
 from .account_move import OPEN_INVOICE_DOMAIN
 
 AGE_BUCKETS = [(1, 30), (31, 60), (61, 90), (91, None)]
@@ -42,6 +44,16 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         if days_to:
             domain.append(("invoice_date_due", ">=", today - timedelta(days=days_to)))
         return domain
+
+    @api.model
+    def _overdue_filter(self, days_from=1, days_to=None):
+        """``_overdue_domain`` in Python, for invoices read with
+        ``_open_domain`` (open, of the company), where the due date alone
+        decides: thousands of invoices are sorted by age without a domain
+        evaluated record by record."""
+        today = fields.Date.context_today(self)
+        latest, earliest = today - timedelta(days=days_from), days_to and today - timedelta(days=days_to)
+        return lambda move: move.invoice_date_due <= latest and (not earliest or move.invoice_date_due >= earliest)
 
     @api.model
     def _invoice_hold_domain(self):
@@ -277,7 +289,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
 
         owed_moves, owed = self._get_owed()
         overdue = self._owed_domain(self._overdue_domain(), owed)
-        overdue_moves = owed_moves.filtered_domain(overdue)  # the figure's domain, on the invoices read above
+        overdue_moves = owed_moves.filtered(self._overdue_filter())  # the figure's domain in Python, on those read
         overdue_count, overdue_amount = len(overdue_moves), sum(owed[move.id][1] for move in overdue_moves)
         open_invoices = self._owed_domain(self._open_domain(), owed)
         open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
@@ -421,6 +433,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "today": today,
             "aging": self._get_aging(overdue_moves, owed),
             "customers": self._get_top_customers(overdue_moves, owed),
+            "forecast": self._get_forecast(owed_moves, owed),
         }
 
     @api.model
@@ -473,7 +486,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             buckets.append(label)
             domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
             amounts = defaultdict(float)
-            for move in overdue_moves.filtered_domain(domain):
+            for move in overdue_moves.filtered(self._overdue_filter(days_from, days_to)):
                 amounts[move.payment_reminder_level_id] += owed[move.id][1]
             for level, amount in amounts.items():
                 key = level.id or 0
@@ -498,3 +511,75 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         for row in series:
             del row["sequence"]
         return {"buckets": buckets, "series": series}
+
+    # === EXPECTED CASH (issue 20): the forecast's section of the overview === #
+
+    @api.model
+    def _get_forecast_data(self, owed_moves, owed, as_of=None):
+        """The weeks of ``tools/forecast.py`` for the company's open invoices,
+        net of credits as the overview nets them (``owed_moves`` and ``owed``:
+        see ``_get_owed``), placed by the customers' stored behaviour."""
+        company = self._get_company()
+        today = fields.Date.context_today(self)
+        as_of = as_of or today
+        # the invoices' customer, currency and due date in one query, not record by record (thousands of them)
+        self.env["account.move"].flush_model(["commercial_partner_id", "currency_id", "invoice_date_due"])
+        self.env.cr.execute(
+            "SELECT id, commercial_partner_id, currency_id, invoice_date_due FROM account_move WHERE id = ANY(%s)",
+            [list(owed)],
+        )
+        invoices = [Invoice(*row, owed[row[0]][0]) for row in self.env.cr.fetchall()]
+        behaviour, company_figures = self.env["account.payment.reminder.behaviour"]._get_rows(
+            company, {invoice.partner_id for invoice in invoices}
+        )
+        return forecast(invoices, read_commitments(self.env, company, as_of, today), behaviour, company_figures, as_of)
+
+    @api.model
+    def _get_forecast(self, owed_moves, owed):
+        """The expected cash for the chart: per currency (the company's
+        first), 13 weeks, each with the action listing its invoices."""
+        _ = self.env._
+        company = self._get_company()
+        weeks_by_currency = self._get_forecast_data(owed_moves, owed)
+        currencies = (
+            self.env["res.currency"]
+            .browse(weeks_by_currency)
+            .sorted(lambda currency: (currency != company.currency_id, currency.name))
+        )
+        result = []
+        for currency in currencies:
+            data = weeks_by_currency[currency.id]
+            top = max((week.amount for week in data["weeks"]), default=0.0) or 1.0
+            weeks = []
+            for index, week in enumerate(data["weeks"]):
+                label = format_date(self.env, week.start, date_format="MMM d")
+                weeks.append(
+                    {
+                        "index": index,
+                        "label": label,
+                        "amount": currency.round(week.amount),
+                        "amount_display": currency.format(week.amount),
+                        "height": round(100 * week.amount / top, 1),
+                        "count": len(week.move_ids),
+                        "action": self._invoice_action(
+                            _(
+                                "Expected in the week of %(week)s (%(currency)s)",
+                                week=format_date(self.env, week.start),
+                                currency=currency.name,
+                            ),
+                            [("id", "in", sorted(week.move_ids))],
+                        ),
+                    }
+                )
+            total = sum(week.amount for week in data["weeks"])
+            result.append(
+                {
+                    "currency": currency.name,
+                    "weeks": weeks,
+                    "total_display": currency.format(total),
+                    "later_display": currency.format(data["later"]) if data["later"] else False,
+                }
+            )
+        return result
+
+    # === END OF EXPECTED CASH === #
