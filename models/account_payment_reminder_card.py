@@ -14,6 +14,7 @@ only the current company's records (one of the user's) are shown.
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import MissingError
 from odoo.tools import format_date
 
 from .account_payment_reminder_dashboard import AGE_BUCKETS
@@ -43,6 +44,8 @@ class AccountPaymentReminderCard(models.AbstractModel):
         """What the collection card of the customer ``partner_id`` shows, in
         the current company."""
         partner = self.env["res.partner"].browse(int(partner_id)).exists()
+        if not partner:
+            raise MissingError(self.env._("This customer does not exist any more."))
         partner.check_access("read")  # a customer the user may not read has no card (nor an error telling it exists)
         customer = partner.commercial_partner_id
         company = self.env.company
