@@ -170,15 +170,19 @@ class TestCollectionCard(PaymentReminderCommon):
                 }
             )
         # sudo: a dispute comes from the customer's page, whose controller records it as the superuser
-        cls.dispute = cls.env["account.payment.reminder.response"].sudo().create(
-            {
-                "kind": "dispute",
-                "state": "to_review",
-                "partner_id": customer.id,
-                "company_id": cls.company.id,
-                "move_ids": [Command.set(cls.not_due.ids)],
-                "note": "One lamp is missing",
-            }
+        cls.dispute = (
+            cls.env["account.payment.reminder.response"]
+            .sudo()
+            .create(
+                {
+                    "kind": "dispute",
+                    "state": "to_review",
+                    "partner_id": customer.id,
+                    "company_id": cls.company.id,
+                    "move_ids": [Command.set(cls.not_due.ids)],
+                    "note": "One lamp is missing",
+                }
+            )
         )
 
     def card(self, user=None, partner=None):
