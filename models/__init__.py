@@ -20,6 +20,8 @@ from . import account_payment_reminder_dashboard
 from . import account_payment_reminder_card
 from . import account_move
 from . import res_partner
+from . import account_payment_reminder_behaviour
+from . import res_partner_behaviour
 from . import res_company
 from . import res_config_settings
 from . import sms_template

@@ -15,6 +15,7 @@ from odoo import api, fields, models
 from odoo.tools import format_date
 
 from ..tools.dso import month_start, monthly_figures
+from ..tools.forecast import Invoice, forecast, read_commitments
 from .account_move import OPEN_INVOICE_DOMAIN
 
 AGE_BUCKETS = [(1, 30), (31, 60), (61, 90), (91, None)]
@@ -430,6 +431,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             # --- DSO and the collection card (issue 20): DSO and overdue by month ---
             "dso": self._get_dso(),
             # --- end DSO and the collection card ---
+            "forecast": self._get_forecast(owed_moves, owed),
         }
 
     @api.model
@@ -602,3 +604,73 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "in_progress": latest.start == month_start(today),
             "labels": {"dso": _("DSO"), "overdue": _("Overdue"), "days": _("Days")},
         }
+    # === EXPECTED CASH (issue 20): the forecast's section of the overview === #
+
+    @api.model
+    def _get_forecast_data(self, owed_moves, owed, as_of=None):
+        """The weeks of ``tools/forecast.py`` for the company's open invoices,
+        net of credits as the overview nets them (``owed_moves`` and ``owed``:
+        see ``_get_owed``), placed by the customers' stored behaviour."""
+        company = self._get_company()
+        today = fields.Date.context_today(self)
+        as_of = as_of or today
+        invoices = [
+            Invoice(
+                move.id, move.commercial_partner_id.id, move.currency_id.id, move.invoice_date_due, owed[move.id][0]
+            )
+            for move in owed_moves
+        ]
+        behaviour, company_figures = self.env["account.payment.reminder.behaviour"]._get_rows(
+            company, {invoice.partner_id for invoice in invoices}
+        )
+        return forecast(invoices, read_commitments(self.env, company, as_of, today), behaviour, company_figures, as_of)
+
+    @api.model
+    def _get_forecast(self, owed_moves, owed):
+        """The expected cash for the chart: per currency (the company's
+        first), 13 weeks, each with the action listing its invoices."""
+        _ = self.env._
+        company = self._get_company()
+        weeks_by_currency = self._get_forecast_data(owed_moves, owed)
+        currencies = (
+            self.env["res.currency"]
+            .browse(weeks_by_currency)
+            .sorted(lambda currency: (currency != company.currency_id, currency.name))
+        )
+        result = []
+        for currency in currencies:
+            data = weeks_by_currency[currency.id]
+            top = max((week.amount for week in data["weeks"]), default=0.0) or 1.0
+            weeks = []
+            for index, week in enumerate(data["weeks"]):
+                label = format_date(self.env, week.start, date_format="MMM d")
+                weeks.append(
+                    {
+                        "index": index,
+                        "label": label,
+                        "amount": currency.round(week.amount),
+                        "amount_display": currency.format(week.amount),
+                        "height": round(100 * week.amount / top, 1),
+                        "count": len(week.move_ids),
+                        "action": self._invoice_action(
+                            _(
+                                "Expected in the week of %(week)s (%(currency)s)",
+                                week=format_date(self.env, week.start),
+                                currency=currency.name,
+                            ),
+                            [("id", "in", sorted(week.move_ids))],
+                        ),
+                    }
+                )
+            total = sum(week.amount for week in data["weeks"])
+            result.append(
+                {
+                    "currency": currency.name,
+                    "weeks": weeks,
+                    "total_display": currency.format(total),
+                    "later_display": currency.format(data["later"]) if data["later"] else False,
+                }
+            )
+        return result
+
+    # === END OF EXPECTED CASH === #

@@ -190,5 +190,7 @@ class AccountPaymentReminderPolicy(models.Model):
     @api.model
     def _cron_send_reminders(self):
         """What the scheduler calls: decide, queue, send. Safe to call at any time
-        and twice in a row (see account_payment_reminder_run.py)."""
+        and twice in a row (see account_payment_reminder_run.py). The
+        customers' payment behaviour is refreshed first when not yet today."""
+        self.env["account.payment.reminder.behaviour"]._cron_refresh(stale_only=True)
         return self.env["account.payment.reminder.run"]._run(send=True)

@@ -1,1 +1,1 @@
-from . import keywords, phone, plans, schedule, sms
+from . import behaviour, keywords, phone, plans, schedule, sms

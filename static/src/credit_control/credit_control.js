@@ -5,6 +5,7 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { CashForecast } from "./cash_forecast"; // expected cash (issue 20)
 
 const NOT_REMINDED = "#adb5bd";
 const SEVERITY = ["#5bc0de", "#8cc152", "#f6bb42", "#e9573f", "#c0392b", "#7b241c"];
@@ -17,7 +18,7 @@ const SEVERITY = ["#5bc0de", "#8cc152", "#f6bb42", "#e9573f", "#c0392b", "#7b241
  */
 export class CreditControl extends Component {
     static template = "account_payment_reminder.CreditControl";
-    static components = { Layout };
+    static components = { Layout, CashForecast };
     static props = { ...standardActionServiceProps };
 
     setup() {
