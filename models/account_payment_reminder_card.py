@@ -1,8 +1,9 @@
 """The collection card: one customer on one screen, before the call.
 
 A client action (static/src/collection_card) draws what ``get_card`` returns
-for one customer in the current company: what it owes net of its credits by
-age and currency (the overview's rule: ``dashboard._get_owed``), what it
+for one customer in the current company: how it pays (its stored behaviour),
+what it owes net of its credits by age and currency (the overview's rule:
+``dashboard._get_owed``), what it
 promised and what its plans expect, the last messages and what became of
 them, the disputes waiting for review, and the next reminder the ladder would
 send (the invoices' own ``payment_reminder_next_*``). Nothing is stored.
@@ -64,6 +65,7 @@ class AccountPaymentReminderCard(models.AbstractModel):
             },
             "company": company.name,
             "multi_company": len(self.env.user.company_ids) > 1,
+            "behaviour": self._get_behaviour(customer),
             "balance": self._get_balance(customer),
             "promises": self._get_promises(customer),
             "plans": self._get_plans(customer),
@@ -147,6 +149,30 @@ class AccountPaymentReminderCard(models.AbstractModel):
                 }
             )
         return {"buckets": [_("Not due")] + Dashboard._age_labels(), "rows": result}
+
+    # === HOW THE CUSTOMER PAYS === #
+
+    @api.model
+    def _get_behaviour(self, customer):
+        """The customer's payment behaviour as the scheduler last stored it
+        (``res.partner._get_payment_reminder_behaviour``): its summary and
+        figures; False without any history here."""
+        row = customer._get_payment_reminder_behaviour()
+        if not row:
+            return False
+        trends = dict(row._fields["trend"]._description_selection(self.env))
+        return {
+            "summary": row.summary,
+            "as_of": format_date(self.env, row.as_of) if row.as_of else False,
+            "invoices_paid": row.invoices_paid,
+            "days_late_avg": round(row.days_late_avg, 1),
+            "days_late_typical": round(row.days_late_typical, 1),
+            "on_time_percent": round(row.on_time_share * 100),
+            "promises": [row.promises_kept, row.promises_made],
+            "plans": [row.plans_completed, row.plans_started],
+            "trend": row.trend or False,
+            "trend_display": trends.get(row.trend) or False,
+        }
 
     # === WHAT IS PROMISED AND PLANNED === #
 

@@ -604,6 +604,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "in_progress": latest.start == month_start(today),
             "labels": {"dso": _("DSO"), "overdue": _("Overdue"), "days": _("Days")},
         }
+
     # === EXPECTED CASH (issue 20): the forecast's section of the overview === #
 
     @api.model

@@ -258,6 +258,46 @@ class TestCollectionCard(PaymentReminderCommon):
         self.assertEqual(step["level"], ", ".join(concerned.payment_reminder_next_level_id.mapped("name")))
         self.assertIn("Promise to pay", " ".join(step["waiting"]), "the promise holds the invoice it covers")
 
+    def test_behaviour_as_the_scheduler_stored_it(self):
+        self.assertFalse(self.card()["behaviour"], "no history computed yet")
+        receivable = self.oldest.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": self.company_data["default_journal_misc"].id,
+                "date": date(2026, 2, 9),  # 20 days after its due date
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": self.company_data["default_journal_bank"].default_account_id.id,
+                            "debit": 1000.0,
+                            "name": "Payment",
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "account_id": receivable.account_id.id,
+                            "partner_id": self.card_customer.id,
+                            "credit": 1000.0,
+                            "name": "Payment",
+                        }
+                    ),
+                ],
+            }
+        )
+        entry.action_post()
+        (receivable | entry.line_ids.filtered("credit")).reconcile()
+        with self.frozen("2026-04-10 09:00"):
+            # sudo: the scheduler stores the behaviour (its daily cron)
+            self.env["account.payment.reminder.behaviour"].sudo()._refresh_company(self.company)
+        row = self.card_customer.with_user(self.accountant)._get_payment_reminder_behaviour()
+        behaviour = self.card()["behaviour"]
+        self.assertEqual(behaviour["summary"], row.summary)
+        self.assertEqual(behaviour["invoices_paid"], 1)
+        self.assertEqual(behaviour["days_late_avg"], 20.0)
+        self.assertEqual(behaviour["on_time_percent"], 0)
+        self.assertIn("20 days late", behaviour["summary"])
+
     def test_opened_from_the_customer_and_the_overview(self):
         action = self.card_customer.with_user(self.accountant).action_open_payment_reminder_card()
         self.assertEqual(action["tag"], "account_payment_reminder.collection_card")
