@@ -600,7 +600,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "months": months,
             "latest": months[-1],
             "since_last_month": round(latest.dso - before.dso, 1),
-            "since_last_year": round(latest.dso - figures[0].dso, 1) if len(figures) > 1 else 0.0,
+            # against the first month shown, when something was owed then (no comparison before the ledger starts)
+            "since_last_year": round(latest.dso - figures[0].dso, 1) if figures[0].balance > 0 else 0.0,
             "in_progress": latest.start == month_start(today),
             "labels": {"dso": _("DSO"), "overdue": _("Overdue"), "days": _("Days")},
         }

@@ -236,9 +236,11 @@ def take(browser, base, out, lang, prepared):
     browser.screenshot(out / f"overview_{lang}.png")
 
     # the collection card of a customer, as the overview's row opens it
-    card = {"type": "ir.actions.client", "tag": "account_payment_reminder.collection_card"}
-    card["params"] = {"partner_id": prepared["card"]}
-    browser.evaluate(f"odoo.__WOWL_DEBUG__.root.env.services.action.doAction({json.dumps(card)}).then(() => true)")
+    browser.evaluate(
+        "odoo.__WOWL_DEBUG__.root.env.services.orm"
+        f".call('res.partner', 'action_open_payment_reminder_card', [[{prepared['card']}]])"
+        ".then((action) => odoo.__WOWL_DEBUG__.root.env.services.action.doAction(action)).then(() => true)"
+    )
     browser.wait_for(backend_ready(".o_apr_collection_card .o_apr_card_balance"), settle=1.5)
     browser.screenshot(out / f"collection_card_{lang}.png")
 

@@ -103,6 +103,7 @@ class TestDsoCountback(PaymentReminderCommon):
         self.assertEqual(dso["latest"]["end"], "2026-04-10")
         self.assertTrue(dso["in_progress"])
         self.assertEqual(dso["since_last_month"], -8.0, "paid 8 days faster than at the end of March")
+        self.assertEqual(dso["since_last_year"], 0.0, "no comparison with a month before the ledger starts")
         self.assertEqual(months["2025-12-31"]["dso"], 0.0, "nothing owed before the ledger starts")
         self.assertEqual(dso["latest"]["dso_display"], "63 days")
 
