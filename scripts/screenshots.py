@@ -83,6 +83,8 @@ for lang in LANGS:
     user.write({"lang": lang, "password": "screenshots", "tz": admin.tz})
 env.cr.commit()
 installed = [code for code, _name in env["res.lang"].get_installed()]
+# how each customer pays, as the scheduler's daily refresh stores it, for the collection card
+env["account.payment.reminder.behaviour"]._cron_refresh()
 card = ref("account_payment_reminder.partner_marina_demo").id  # a dispute, messages, invoices of several ages
 print("SCREENSHOTS " + json.dumps({"pages": pages, "invoices": invoices.ids, "installed": installed, "card": card}))
 """

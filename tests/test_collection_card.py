@@ -307,6 +307,14 @@ class TestCollectionCard(PaymentReminderCommon):
             overview = self.env["account.payment.reminder.dashboard"].with_user(self.accountant).get_overview()
         rows = {row["id"]: row for row in overview["customers"]}
         self.assertEqual(rows[self.card_customer.id]["card_action"]["params"], {"partner_id": self.card_customer.id})
+        with self.frozen("2026-04-10 09:00"):
+            wizard = (
+                self.env["account.payment.reminder.send"]
+                .with_user(self.accountant)
+                .create({"move_ids": [Command.set(self.oldest.ids)]})
+            )
+            action = wizard.line_ids[:1].action_open_payment_reminder_card()
+        self.assertEqual(action["params"], {"partner_id": self.card_customer.id}, "from the Send Reminder wizard")
 
 
 class CardWallsCommon(PaymentReminderCommon):
