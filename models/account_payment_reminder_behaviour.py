@@ -135,7 +135,11 @@ class AccountPaymentReminderBehaviour(models.Model):
             fresh = {company_id for (company_id,) in self.env.cr.fetchall()}
             companies = companies.filtered(lambda company: company.id not in fresh)
         for company in companies:
-            self._refresh_company(company, today)
+            try:
+                with self.env.cr.savepoint():
+                    self._refresh_company(company, today)
+            except Exception:  # noqa: BLE001 - the figures of one company never stop the reminders
+                _logger.exception("Payment behaviour of company %s could not be refreshed", company.id)
             if self.env["account.move"]._can_commit():
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # each company in its own transaction
 
@@ -210,3 +214,47 @@ class AccountPaymentReminderBehaviour(models.Model):
         )
         by_partner = {row.partner_id.id: row._get_figures() for row in rows}
         return by_partner, by_partner.pop(False, dict(EMPTY))
+
+    @api.model
+    def _get_summaries(self, company_ids, partner_ids):
+        """{(company id, commercial partner id): summary} of the stored rows,
+        in one query: what the dry run, the promises and the plans show."""
+        rows = self.search(
+            [("company_id", "in", list(company_ids)), ("partner_id", "in", list(partner_ids))],
+        )
+        return {(row.company_id.id, row.partner_id.id): row.summary for row in rows}
+
+
+class AccountPaymentReminderPromise(models.Model):
+    _inherit = "account.payment.reminder.promise"
+
+    partner_behaviour = fields.Char(
+        "How the Customer Pays", compute="_compute_partner_behaviour", help="The customer's payment behaviour."
+    )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_partner_behaviour(self):
+        _compute_partner_behaviour(self)
+
+
+class AccountPaymentReminderPlan(models.Model):
+    _inherit = "account.payment.reminder.plan"
+
+    partner_behaviour = fields.Char(
+        "How the Customer Pays", compute="_compute_partner_behaviour", help="The customer's payment behaviour."
+    )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_partner_behaviour(self):
+        _compute_partner_behaviour(self)
+
+
+def _compute_partner_behaviour(records):
+    """The behaviour summary of each promise's or plan's customer with its company."""
+    summaries = records.env["account.payment.reminder.behaviour"]._get_summaries(
+        records.company_id.ids, records.partner_id.commercial_partner_id.ids
+    )
+    for record in records:
+        record.partner_behaviour = summaries.get(
+            (record.company_id.id, record.partner_id.commercial_partner_id.id)
+        ) or records.env._("No payment history yet")

@@ -47,6 +47,16 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         return domain
 
     @api.model
+    def _overdue_filter(self, days_from=1, days_to=None):
+        """``_overdue_domain`` in Python, for invoices read with
+        ``_open_domain`` (open, of the company), where the due date alone
+        decides: thousands of invoices are sorted by age without a domain
+        evaluated record by record."""
+        today = fields.Date.context_today(self)
+        latest, earliest = today - timedelta(days=days_from), days_to and today - timedelta(days=days_to)
+        return lambda move: move.invoice_date_due <= latest and (not earliest or move.invoice_date_due >= earliest)
+
+    @api.model
     def _invoice_hold_domain(self):
         """Open invoices whose reminders wait: the invoice or its customer is
         on hold (until today or later) or excluded. The same as the invoices'
@@ -284,7 +294,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
 
         owed_moves, owed = self._get_owed()
         overdue = self._owed_domain(self._overdue_domain(), owed)
-        overdue_moves = owed_moves.filtered_domain(overdue)  # the figure's domain, on the invoices read above
+        overdue_moves = owed_moves.filtered(self._overdue_filter())  # the figure's domain in Python, on those read
         overdue_count, overdue_amount = len(overdue_moves), sum(owed[move.id][1] for move in overdue_moves)
         open_invoices = self._owed_domain(self._open_domain(), owed)
         open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
@@ -492,7 +502,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             buckets.append(label)
             domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
             amounts = defaultdict(float)
-            for move in overdue_moves.filtered_domain(domain):
+            for move in overdue_moves.filtered(self._overdue_filter(days_from, days_to)):
                 amounts[move.payment_reminder_level_id] += owed[move.id][1]
             for level, amount in amounts.items():
                 key = level.id or 0
@@ -616,12 +626,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         company = self._get_company()
         today = fields.Date.context_today(self)
         as_of = as_of or today
-        invoices = [
-            Invoice(
-                move.id, move.commercial_partner_id.id, move.currency_id.id, move.invoice_date_due, owed[move.id][0]
-            )
-            for move in owed_moves
-        ]
+        # the invoices' customer, currency and due date in one query, not record by record (thousands of them)
+        self.env["account.move"].flush_model(["commercial_partner_id", "currency_id", "invoice_date_due"])
+        self.env.cr.execute(
+            "SELECT id, commercial_partner_id, currency_id, invoice_date_due FROM account_move WHERE id = ANY(%s)",
+            [list(owed)],
+        )
+        invoices = [Invoice(*row, owed[row[0]][0]) for row in self.env.cr.fetchall()]
         behaviour, company_figures = self.env["account.payment.reminder.behaviour"]._get_rows(
             company, {invoice.partner_id for invoice in invoices}
         )

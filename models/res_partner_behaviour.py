@@ -9,6 +9,7 @@ class ResPartner(models.Model):
     payment_reminder_behaviour_summary = fields.Char(
         "Payment Behaviour",
         compute="_compute_payment_reminder_behaviour_summary",
+        groups="account.group_account_invoice",
         help="How this customer has paid the company: days late, share on time, promises and plans kept, the "
         "trend. Recomputed each day by the scheduler.",
     )

@@ -22,6 +22,9 @@ payments without journal entry) for a few customers, then measures:
   (e) with --queue-job: OCA's queue_job installed beside the addon in a database
       of its own with the same ledger; the scheduler enqueues, then 1 and 2 job
       workers run the jobs: customers reminded per second for each.
+  (f) the customers' payment behaviour refreshed, the decision before it and
+      with it in place, and the Credit Control overview with its cash
+      forecast (scripts/bench/behaviour.py) (--behaviour-only: this alone).
 
 Each phase runs in its own Odoo process (a cold Odoo cache); the load average
 of the machine before and after each phase is printed beside its timings.
@@ -50,7 +53,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import odoo_env  # noqa: E402
 from bench import peers, queued  # noqa: E402
-from bench.report import report  # noqa: E402
+from bench.report import Table, behaviour_rows, report  # noqa: E402
 from bench.runner import DB, Bench  # noqa: E402
 
 
@@ -73,6 +76,11 @@ def parse_args():
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python memory during the send (slower)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster and its folder")
     parser.add_argument("--offline", action="store_true", help="download no wheel; use the cached ones")
+    parser.add_argument(
+        "--behaviour-only",
+        action="store_true",
+        help="only the ledger, the decision and the behaviour phase (f): no send, no peers",
+    )
     args = parser.parse_args()
     if args.customers < 1 or args.invoices < 100:
         parser.error("need at least 1 customer and 100 invoices")
@@ -86,7 +94,7 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="apr-bench-"))
     if args.keep:
         workdir.chmod(0o755)  # the cluster inside belongs to the postgres user when run as root
-    oca, skipped = peers.locate(args.oca_addons, workdir, args.offline)
+    oca, skipped = ({}, {}) if args.behaviour_only else peers.locate(args.oca_addons, workdir, args.offline)
     results = {f"{phase}_skipped": why for phase, why in skipped.items()}
     print(f"Odoo {src}; work folder {workdir}", flush=True)
     try:
@@ -96,6 +104,9 @@ def main():
             results["install"] = bench.install(odoo_env.ADDON)
             results["build"] = bench.phase("build", customers=args.customers, invoices=args.invoices)
             results["decide"] = bench.phase("decide")
+            results["behaviour"] = bench.phase("behaviour")
+            if args.behaviour_only:
+                return behaviour_report(args, results)
             results["send"] = bench.phase("send")
             # each peer installed in turn in the same database: all their folders on the addons path
             peer = bench.using(DB, extra_addons=list(dict.fromkeys(oca.values())))
@@ -123,6 +134,14 @@ def main():
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     report(args, results)
+    return 0
+
+
+def behaviour_report(args, results):
+    t = Table()
+    t.row("Open invoices / customers", f"{results['decide']['open_invoices']:,} / {results['decide']['customers']:,}")
+    behaviour_rows(t, results["behaviour"])
+    t.print(f"Behaviour and forecast: {args.customers:,} customers, {args.invoices:,} invoices")
     return 0
 
 

@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from ..tools.behaviour import company_payment_behaviour, payment_behaviour
 from .common import PaymentReminderCommon
@@ -187,6 +187,36 @@ class TestBehaviour(BehaviourCommon):
         self.Behaviour.invalidate_model()
         self.assertEqual(row.invoices_paid, 99, "computed today already: left as it is")
 
+    def test_shown_where_decisions_are_made(self):
+        accountant = new_test_user(
+            self.env,
+            login="behaviour_controller",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.Behaviour._refresh_company(self.company, AS_OF)
+        env = self.env(user=accountant)
+        promise = env["account.payment.reminder.promise"].search([("partner_id", "=", self.late.id)], limit=1)
+        self.assertIn("kept 1 of 2 promises", promise.partner_behaviour)
+        plan = env["account.payment.reminder.plan"].search([("partner_id", "=", self.late.id)], limit=1)
+        self.assertIn("completed 1 of 2 plans", plan.partner_behaviour)
+        open_invoice = self.env["account.move"].search([("partner_id", "=", self.late.id), ("amount_residual", ">", 0)])
+        with freeze_time(AS_OF):
+            wizard = Form(
+                env["account.payment.reminder.send"].with_context(
+                    active_model="account.move", active_ids=open_invoice.ids
+                )
+            )
+            lines = wizard.save().line_ids
+        self.assertIn("15 days late on average", lines.filtered(lambda line: line.partner_id == self.late)[0].behaviour)
+        with freeze_time(AS_OF):
+            dry_run = env["account.payment.reminder.dry.run"].create({})
+            dry_run.action_refresh()
+        line = dry_run.line_ids.filtered(lambda line: line.partner_id == self.late)
+        self.assertTrue(line)
+        self.assertIn("worse than last quarter", line[0].behaviour)
+
     def test_another_company_cannot_read_the_rows(self):
         company_b = self.setup_other_company(name="Company B")["company"]
         user_b = new_test_user(
@@ -245,6 +275,7 @@ class TestForecast(BehaviourCommon):
         refund.action_post()
         cls.nora_usd = cls.create_invoice(partner=cls.nora, due=date(2026, 6, 5), amount=200.0)
         cls.nora_eur = cls.create_invoice(partner=cls.nora, due=date(2026, 6, 8), amount=500.0, currency=cls.eur)
+        cls.nora_late = cls.create_invoice(partner=cls.nora, due=date(2026, 5, 20), amount=50.0)
         Promise = cls.env["account.payment.reminder.promise"]
         cls.promise = Promise.create(
             {
@@ -289,7 +320,7 @@ class TestForecast(BehaviourCommon):
         self.assertEqual(
             usd,
             [
-                600.0,  # Larry's January invoice: 15 days late is long past, expected now
+                50.0,  # Nora's invoice of 05-20, 10 days late is 05-30: 2 days behind, expected 2 days ahead
                 200.0 + 100.0,  # half Larry's promise of 400 on 06-12 (he kept 1 of 2); Nora's instalment of 06-08
                 200.0,  # Erin's 300 less her credit of 100, 5 days early: 06-15
                 600.0,  # the rest of Larry's invoice of 1000, 15 days late: 06-25
@@ -298,7 +329,13 @@ class TestForecast(BehaviourCommon):
                 *[0.0] * 7,
             ],
         )
-        self.assertEqual(sum(usd), 600.0 + 1000.0 + 200.0 + 200.0, "every amount owed once, net of credits")
+        # Larry's January invoice: 15 days late was 01-20, 132 days behind: not expected within 13 weeks
+        self.assertEqual(
+            forecast[self.company.currency_id.name]["later_display"], self.company.currency_id.format(600.0)
+        )
+        self.assertEqual(
+            sum(usd) + 600.0, 50.0 + 1000.0 + 200.0 + 200.0 + 600.0, "every amount owed once, net of credits"
+        )
         eur = [week["amount"] for week in forecast["EUR"]["weeks"]]
         self.assertEqual(eur, [0.0, 0.0, 500.0] + [0.0] * 10, "Nora's EUR invoice, the company's 10 days late: 06-18")
         week = forecast[self.company.currency_id.name]["weeks"][1]

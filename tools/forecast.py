@@ -3,7 +3,9 @@
 Each open invoice's amount still owed (net of its customer's credits, as the
 overview nets them) is placed on the day its customer usually pays: its due
 date plus the customer's typical days late (the company's, for a customer
-without history). What a payment plan or a promise to pay covers is placed
+without history); when that day has passed, as many days ahead as it is
+behind (an invoice 10 days past its customer's habit is expected in 10 days,
+one a year past is not expected within the 13 weeks). What a payment plan or a promise to pay covers is placed
 on the instalment's or the promise's date instead, weighted by how often the
 customer completed its plans or kept its promises (else the company's record,
 else at its word); the rest of it (the share a customer breaks) is placed
@@ -59,7 +61,7 @@ def week_index(day, as_of, weeks=WEEKS):
     return index if index < weeks else None
 
 
-def forecast(invoices, commitments, behaviour, company_figures, as_of, weeks=WEEKS):
+def forecast(invoices, commitments, behaviour, company_figures, as_of, weeks=WEEKS, overdue_now=False):
     """Place the invoices and commitments on the weeks.
 
     :param invoices: [Invoice], the open invoices
@@ -67,6 +69,10 @@ def forecast(invoices, commitments, behaviour, company_figures, as_of, weeks=WEE
         the same invoice
     :param behaviour: {customer id: figures of tools/behaviour.py}
     :param company_figures: the company's figures (customers without history)
+    :param overdue_now: an invoice whose customer's usual day has passed is
+        expected in the first week; by default, as many days ahead as that
+        day is behind (the longer it waits, the later it comes; one long
+        forgotten falls after the horizon)
     :return: {currency id: {"weeks": [Week], "later": amount after the horizon}}
     """
     result = {}
@@ -125,13 +131,16 @@ def forecast(invoices, commitments, behaviour, company_figures, as_of, weeks=WEE
     for invoice in invoices:
         if left[invoice.id] > 0:
             day = invoice.due + timedelta(days=late_days(invoice.partner_id))
+            if day < as_of and not overdue_now:
+                # already later than the customer usually pays: expected as far ahead as it is behind
+                day = as_of + (as_of - day)
             place(invoice.currency_id, day, left[invoice.id], [invoice.id])
     return result
 
 
 def naive_forecast(invoices, as_of, weeks=WEEKS):
     """The baseline: everything paid on its due date."""
-    return forecast(invoices, [], {}, None, as_of, weeks) if invoices else {}
+    return forecast(invoices, [], {}, None, as_of, weeks, overdue_now=True) if invoices else {}
 
 
 def read_commitments(env, company, as_of, today):

@@ -69,6 +69,12 @@ class AccountPaymentReminderDryRun(models.TransientModel):
             if group.policy.company_id not in allowed:
                 continue
             lines.extend(self._prepare_lines(group))
+        # how each customer pays, beside each decision (the stored behaviour, one query)
+        summaries = self.env["account.payment.reminder.behaviour"]._get_summaries(
+            allowed.ids, {command[2]["partner_id"] for command in lines}
+        )
+        for command in lines:
+            command[2]["behaviour"] = summaries.get((command[2]["company_id"], command[2]["partner_id"]), False)
         self.write({"run_at": fields.Datetime.now(), "line_ids": [fields.Command.clear()] + lines})
         return True
 
@@ -200,6 +206,7 @@ class AccountPaymentReminderDryRunLine(models.TransientModel):
     amount = fields.Monetary("To Pay", help="What the message asks for, net of credits, in company currency.")
     amount_credit = fields.Monetary("Credits Netted")
     explanation = fields.Text("Why These Invoices")
+    behaviour = fields.Char("How the Customer Pays")
     channel = fields.Selection(CHANNELS)
     recipient = fields.Char()
     subject = fields.Char()

@@ -455,6 +455,7 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     wizard_id = fields.Many2one("account.payment.reminder.send", required=True, ondelete="cascade")
     to_send = fields.Boolean("Send", default=True)
     partner_id = fields.Many2one("res.partner", "Customer")
+    behaviour = fields.Char("How the Customer Pays", related="partner_id.payment_reminder_behaviour_summary")
     recipient_partner_id = fields.Many2one("res.partner", "Contact")
     move_ids = fields.Many2many("account.move", "account_payment_reminder_send_line_move_rel", string="Invoices")
     level_id = fields.Many2one("account.payment.reminder.level")

@@ -54,6 +54,7 @@ def report(args, results):
         queue_rows(t, queued, customer_rate)
     elif results.get("queue_job_skipped"):
         t.row("queue_job mode", f"skipped: {results['queue_job_skipped']}")
+    behaviour_rows(t, results.get("behaviour"))
     where_rows(t, decide, send, per_message)
     t.print(f"Payment reminder benchmark: {args.customers:,} customers, {args.invoices:,} invoices")
 
@@ -297,3 +298,26 @@ def flat_verdict(values, tolerance=0.10):
         return "flat across batches: OK"
     per_batch = (last - first) / (len(values) - 1)
     return f"grows by {per_batch:.1f} MB per batch: MISSED"
+
+
+def behaviour_rows(t, behaviour):
+    """The customers' behaviour refresh, the decision with it, the overview with its forecast (issue 20)."""
+    if not behaviour:
+        return
+    t.rule()
+    t.row(
+        "Behaviour: refresh (rows / time / queries)",
+        f"{behaviour['behaviour_rows']:,} / {behaviour['refresh_seconds']:.2f} s / {behaviour['refresh_queries']}",
+    )
+    t.row(
+        "Decision with the behaviour in place (before)",
+        f"{behaviour['decide_with_behaviour_seconds']:.2f} s ({behaviour['decide_before_seconds']:.2f} s):"
+        f" {behaviour['decide_slowdown_pct']:+.1f} %",
+        "target <= +15 %",
+    )
+    t.row(
+        "Overview with the forecast (forecast alone)",
+        f"{behaviour['overview_seconds']:.2f} s, {behaviour['overview_queries']} queries"
+        f" ({behaviour['forecast_seconds_in_overview']:.2f} s)",
+        "target < 2 s",
+    )

@@ -31,6 +31,9 @@ PHASES = {
     "queue_enqueue": ("queued", "phase_enqueue"),
     "queue_work": ("queued", "phase_work"),
     "queue_count": ("queued", "phase_count"),
+    "backtest": ("backtest", "phase_backtest"),
+    "history": ("backtest", "phase_history"),
+    "behaviour": ("behaviour", "phase_behaviour"),
 }
 
 SHELL_STUB = """
