@@ -86,7 +86,6 @@ class AccountPaymentReminderCard(models.AbstractModel):
         _ = self.env._
         Dashboard = self.env["account.payment.reminder.dashboard"]
         company = Dashboard._get_company()
-        today = fields.Date.context_today(self)
         moves, owed = Dashboard._get_owed(customer)
         rows = {}
 
@@ -95,12 +94,10 @@ class AccountPaymentReminderCard(models.AbstractModel):
                 rows[currency] = {"amounts": [0.0] * (len(AGE_BUCKETS) + 1), "count": 0, "company": 0.0}
             return rows[currency]
 
+        # the overview's ages (``dashboard._overdue_filter``); index 0: not due yet
+        ages = [Dashboard._overdue_filter(days_from, days_to) for days_from, days_to in AGE_BUCKETS]
         for move in moves:
-            days = (today - move.invoice_date_due).days if move.invoice_date_due else 0
-            index = 0
-            for position, (days_from, days_to) in enumerate(AGE_BUCKETS, start=1):
-                if days >= days_from and (days_to is None or days <= days_to):
-                    index = position
+            index = next((position for position, age in enumerate(ages, start=1) if age(move)), 0)
             row = row_of(move.currency_id)
             row["amounts"][index] += owed[move.id][0]
             row["company"] += owed[move.id][1]
