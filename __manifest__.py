@@ -55,6 +55,7 @@
         "web.assets_tests": ["account_payment_reminder/static/tests/tours/*.js"],
         "web.assets_backend": [
             "account_payment_reminder/static/src/credit_control/*",
+            "account_payment_reminder/static/src/collection_card/*",
             "account_payment_reminder/static/src/send_wizard/*",
         ],
         # graph views load with Odoo's own, lazily (as crm's forecast graph does)

@@ -17,6 +17,7 @@ from . import account_payment_reminder_plan
 from . import account_payment_reminder_promise
 from . import account_payment_reminder_demo
 from . import account_payment_reminder_dashboard
+from . import account_payment_reminder_card
 from . import account_move
 from . import res_partner
 from . import account_payment_reminder_behaviour

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import format_date
 
+from ..tools.dso import month_start, monthly_figures
 from ..tools.forecast import Invoice, forecast, read_commitments
 from .account_move import OPEN_INVOICE_DOMAIN
 
@@ -135,8 +136,9 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         return domain
 
     @api.model
-    def _get_owed(self):
-        """What each open invoice of the company still asks of its customer,
+    def _get_owed(self, partner=None):
+        """What each open invoice of the company (of the customer ``partner``
+        when given) still asks of its customer,
         net of that customer's credits in the same currency, as the reminders
         net them (the same credits: ``account.payment.reminder.run._get_credits``):
         the credits pay the oldest due first.
@@ -147,8 +149,11 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             need, so that the figures filter them in memory), and what each asks
         """
         company = self._get_company()
+        domain = self._open_domain()
+        if partner is not None:
+            domain += [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
         moves = self.env["account.move"].search_fetch(
-            self._open_domain(),
+            domain,
             [
                 "move_type",
                 "state",
@@ -433,8 +438,22 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "today": today,
             "aging": self._get_aging(overdue_moves, owed),
             "customers": self._get_top_customers(overdue_moves, owed),
+            # --- DSO and the collection card (issue 20): DSO and overdue by month ---
+            "dso": self._get_dso(),
+            # --- end DSO and the collection card ---
             "forecast": self._get_forecast(owed_moves, owed),
         }
+
+    @api.model
+    def _age_labels(self):
+        """The labels of AGE_BUCKETS, in the user's language."""
+        _ = self.env._
+        return [
+            _("%(start)s-%(end)s days", start=days_from, end=days_to)
+            if days_to
+            else _("Over %(days)s days", days=days_from - 1)
+            for days_from, days_to in AGE_BUCKETS
+        ]
 
     @api.model
     def _get_top_customers(self, overdue_moves, owed, limit=5):
@@ -465,6 +484,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                     _("Overdue Invoices of %(customer)s", customer=partner.display_name),
                     overdue + [("commercial_partner_id", "=", partner.id)],
                 ),
+                # DSO and the collection card (issue 20)
+                "card_action": self.env["account.payment.reminder.card"]._action(partner),
             }
             for partner, (amount, oldest, count) in top
         ]
@@ -477,12 +498,7 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         _ = self.env._
         buckets = []
         levels = {}
-        for days_from, days_to in AGE_BUCKETS:
-            label = (
-                _("%(start)s-%(end)s days", start=days_from, end=days_to)
-                if days_to
-                else _("Over %(days)s days", days=days_from - 1)
-            )
+        for (days_from, days_to), label in zip(AGE_BUCKETS, self._age_labels(), strict=True):
             buckets.append(label)
             domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
             amounts = defaultdict(float)
@@ -511,6 +527,94 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         for row in series:
             del row["sequence"]
         return {"buckets": buckets, "series": series}
+
+    # === DSO AND THE COLLECTION CARD (issue 20): DSO and overdue by month === #
+
+    DSO_MONTHS = 12
+
+    @api.model
+    def _get_dso_rows(self, today):
+        """What changed in the company's receivable each month up to
+        ``today``, in company currency: ``[(month start, kind, amount)]``, the
+        rows tools/dso.py reads (see there for the kinds). One query, set-wise
+        over account_move_line and account_partial_reconcile."""
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move"].flush_model(["move_type"])
+        self.env.cr.execute(
+            """
+            WITH receivable AS (
+                SELECT l.id, l.date, l.date_maturity, l.balance, m.move_type
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE l.company_id = %(company_id)s
+                   AND l.parent_state = 'posted'
+                   AND a.account_type = 'asset_receivable'
+                   AND l.date <= %(today)s
+            ), invoiced AS (
+                -- an invoice's receivable line is overdue from the day after it is due
+                SELECT id, balance, GREATEST(date, date_maturity + 1) AS overdue_from
+                  FROM receivable
+                 WHERE move_type = 'out_invoice' AND balance > 0 AND date_maturity IS NOT NULL
+            ), changes AS (
+                SELECT date AS day, 'balance' AS kind, balance AS amount FROM receivable
+                 UNION ALL
+                SELECT date, 'sales', balance FROM receivable WHERE move_type IN ('out_invoice', 'out_refund')
+                 UNION ALL
+                SELECT overdue_from, 'overdue', balance FROM invoiced
+                 UNION ALL
+                -- each part paid counts off from the day it was paid (not before the line is overdue)
+                SELECT GREATEST(i.overdue_from, p.max_date), 'overdue', -p.amount
+                  FROM invoiced i
+                  JOIN account_partial_reconcile p ON p.debit_move_id = i.id
+            )
+            SELECT DATE_TRUNC('month', day)::date AS month, kind, SUM(amount)
+              FROM changes
+             WHERE day <= %(today)s
+             GROUP BY 1, 2
+            """,
+            {"company_id": self._get_company().id, "today": today},
+        )
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _get_dso(self):
+        """Days sales outstanding (countback) and the overdue amount at the end
+        of each of the last DSO_MONTHS months (today for the current one),
+        oldest first, with the figures of the latest month and the change
+        since the month before and a year before."""
+        _ = self.env._
+        today = fields.Date.context_today(self)
+        currency = self._get_company().currency_id
+        figures = monthly_figures(self._get_dso_rows(today), today, self.DSO_MONTHS)
+        months = [
+            {
+                "label": format_date(self.env, month.start, date_format="MMM yyyy"),
+                "end": fields.Date.to_string(month.end),
+                "end_display": format_date(self.env, month.end),
+                "dso": round(month.dso, 1),
+                "dso_display": _("%(days)s days", days=round(month.dso))
+                if month.complete
+                else _("over %(days)s days", days=round(month.dso)),
+                "complete": month.complete,
+                "overdue": currency.round(month.overdue),
+                "overdue_display": currency.format(month.overdue),
+                "balance_display": currency.format(month.balance),
+                "sales_display": currency.format(month.sales),
+            }
+            for month in figures
+        ]
+        latest, before = figures[-1], figures[-2]
+        return {
+            "months": months,
+            "latest": months[-1],
+            "since_last_month": round(latest.dso - before.dso, 1),
+            # against the first month shown, when something was owed then (no comparison before the ledger starts)
+            "since_last_year": round(latest.dso - figures[0].dso, 1) if figures[0].balance > 0 else 0.0,
+            "in_progress": latest.start == month_start(today),
+            "labels": {"dso": _("DSO"), "overdue": _("Overdue"), "days": _("Days")},
+        }
 
     # === EXPECTED CASH (issue 20): the forecast's section of the overview === #
 

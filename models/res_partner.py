@@ -95,6 +95,11 @@ class ResPartner(models.Model):
         action["context"] = {"create": False}
         return action
 
+    def action_open_payment_reminder_card(self):
+        """The customer's collection card (account_payment_reminder_card.py)."""
+        self.ensure_one()
+        return self.env["account.payment.reminder.card"]._action(self)
+
     def _payment_reminder_address(self, channel, policy=None):
         """Where this contact gets reminders on ``channel``.
 

@@ -5,7 +5,8 @@ The demo is brought up as scripts/demo.py does (a throw-away PostgreSQL cluster,
 the addon with its demo data, one scheduler run); a customer then disputes an
 invoice on its page, and Chromium, logged in as a copy of the administrator
 speaking each language (screenshots_<lang> / screenshots), photographs the
-Credit Control overview, the Send Reminder wizard on invoices of several
+Credit Control overview, a customer's collection card, the overview's days
+sales outstanding on a phone, the Send Reminder wizard on invoices of several
 customers, the dry run (What Would Go Now), and the customer's page after the
 dispute (on a phone, in the customer's language).
 
@@ -82,7 +83,10 @@ for lang in LANGS:
     user.write({"lang": lang, "password": "screenshots", "tz": admin.tz})
 env.cr.commit()
 installed = [code for code, _name in env["res.lang"].get_installed()]
-print("SCREENSHOTS " + json.dumps({"pages": pages, "invoices": invoices.ids, "installed": installed}))
+# how each customer pays, as the scheduler's daily refresh stores it, for the collection card
+env["account.payment.reminder.behaviour"]._cron_refresh()
+card = ref("account_payment_reminder.partner_marina_demo").id  # a dispute, messages, invoices of several ages
+print("SCREENSHOTS " + json.dumps({"pages": pages, "invoices": invoices.ids, "installed": installed, "card": card}))
 """
 
 
@@ -232,6 +236,24 @@ def take(browser, base, out, lang, prepared):
     if not any(f"lang={lang}" in url for url in loaded):
         raise RuntimeError(f"The web client did not load {lang}: {loaded}")
     browser.screenshot(out / f"overview_{lang}.png")
+
+    # the collection card of a customer, as the overview's row opens it
+    browser.evaluate(
+        "odoo.__WOWL_DEBUG__.root.env.services.orm"
+        f".call('res.partner', 'action_open_payment_reminder_card', [[{prepared['card']}]])"
+        ".then((action) => odoo.__WOWL_DEBUG__.root.env.services.action.doAction(action)).then(() => true)"
+    )
+    browser.wait_for(backend_ready(".o_apr_collection_card .o_apr_card_balance"), settle=1.5)
+    browser.screenshot(out / f"collection_card_{lang}.png")
+
+    # days sales outstanding and overdue by month, on a phone
+    browser.viewport(PHONE, mobile=True)
+    browser.goto(f"{base}/odoo/action-account_payment_reminder.account_payment_reminder_credit_control_action")
+    browser.wait_for(backend_ready(".o_apr_credit_control .o_apr_dso canvas"), settle=1)
+    browser.evaluate("document.querySelector('.o_apr_dso').scrollIntoView({block: 'start'}); true")
+    time.sleep(2)
+    browser.screenshot(out / f"dso_phone_{lang}.png")
+    browser.viewport(DESKTOP)
 
     browser.goto(f"{base}/odoo/action-account.action_move_out_invoice_type")
     browser.wait_for(backend_ready(".o_list_view .o_data_row"))

@@ -24,6 +24,7 @@ from . import test_ladder
 from . import test_lifecycle
 from . import test_replies
 from . import test_on_its_way
+from . import test_collection_card
 from . import test_behaviour
 
 # OCA's queue_job is not a dependency: its tests are collected only where queue_job is on the addons path

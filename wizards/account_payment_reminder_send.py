@@ -490,6 +490,11 @@ class AccountPaymentReminderSendLine(models.TransientModel):
     whatsapp_button = fields.Char("Button Link")
     encoding_info = fields.Char("Segments", compute="_compute_encoding_info")
 
+    def action_open_payment_reminder_card(self):
+        """The collection card of the line's customer, before deciding."""
+        self.ensure_one()
+        return self.env["account.payment.reminder.card"]._action(self.partner_id)
+
     @api.depends("blocked_reason", "hold_reason", "level_warning", "recent_warning", "outside_window")
     def _compute_attention(self):
         for line in self:

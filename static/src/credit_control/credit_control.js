@@ -27,6 +27,15 @@ export class CreditControl extends Component {
         this.canvasRef = useRef("canvas");
         this.state = useState({ data: null });
         this.chart = null;
+        // --- DSO and the collection card (issue 20): the DSO chart ---
+        this.dsoCanvasRef = useRef("dsoCanvas");
+        this.dsoChart = null;
+        useEffect(
+            () => this.renderDsoChart(),
+            () => [this.state.data]
+        );
+        onWillUnmount(() => this.dsoChart?.destroy());
+        // --- end DSO and the collection card ---
         onWillStart(async () => {
             await Promise.all([loadBundle("web.chartjs_lib"), this.load()]);
         });
@@ -103,6 +112,64 @@ export class CreditControl extends Component {
             },
         });
     }
+
+    // --- DSO and the collection card (issue 20): DSO and overdue by month ---
+    dsoTone(change) {
+        return change < 0 ? "text-success" : change > 0 ? "text-danger" : "text-muted";
+    }
+
+    renderDsoChart() {
+        this.dsoChart?.destroy();
+        this.dsoChart = null;
+        const dso = this.state.data?.dso;
+        const canvas = this.dsoCanvasRef.el;
+        if (!dso || !canvas) {
+            return;
+        }
+        const months = dso.months;
+        this.dsoChart = new window.Chart(canvas, {
+            type: "bar",
+            data: {
+                labels: months.map((month) => month.label),
+                datasets: [
+                    {
+                        type: "line",
+                        label: dso.labels.dso,
+                        data: months.map((month) => month.dso),
+                        borderColor: "#017e84",
+                        backgroundColor: "#017e84",
+                        yAxisID: "days",
+                        tension: 0.2,
+                    },
+                    {
+                        type: "bar",
+                        label: dso.labels.overdue,
+                        data: months.map((month) => month.overdue),
+                        backgroundColor: "rgba(233, 87, 63, 0.35)",
+                        yAxisID: "amount",
+                    },
+                ],
+            },
+            options: {
+                maintainAspectRatio: false,
+                scales: {
+                    days: { position: "left", beginAtZero: true, title: { display: true, text: dso.labels.days } },
+                    amount: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } },
+                },
+                plugins: {
+                    tooltip: {
+                        callbacks: {
+                            label: (item) =>
+                                item.dataset.yAxisID === "days"
+                                    ? `${item.dataset.label}: ${months[item.dataIndex].dso_display}`
+                                    : `${item.dataset.label}: ${months[item.dataIndex].overdue_display}`,
+                        },
+                    },
+                },
+            },
+        });
+    }
+    // --- end DSO and the collection card ---
 }
 
 registry.category("actions").add("account_payment_reminder.credit_control", CreditControl);
