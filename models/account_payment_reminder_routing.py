@@ -12,9 +12,10 @@ class AccountPaymentReminderRouting(models.AbstractModel):
     _description = "Payment Reminder Routing"
 
     def _get_channels(self, group):
-        """The level's channels, the customer's preferred one (chosen on the
-        reminder page) first."""
-        channels = group.level._get_channels()
+        """The level's channels in the order that worked for the customer
+        (when its policy learns it, see account_payment_reminder_learner.py),
+        the customer's preferred one (chosen on the reminder page) first."""
+        channels = self.env["account.payment.reminder.learner"]._order_channels(group, group.level._get_channels())
         preferred = group.partner.commercial_partner_id.payment_reminder_preferred_channel
         return sorted(channels, key=lambda channel: channel != preferred) if preferred else channels
 
