@@ -138,34 +138,45 @@ class AccountPaymentReminderLearner(models.AbstractModel):
         group.channel_terms = to_terms(self._describe_channels(choice))
         return choice.order
 
-    def _set_send_time(self, group, now):
+    def _set_send_time(self, group, now, memo=None):
         """When the group's message goes (``group.send_at``, None: at once)
         and why (``group.hour_terms``): at the customer's learnt hour, clamped
-        into the policy's send window, in the customer's time zone."""
-        policy = group.policy
+        into the policy's send window, in the customer's time zone.
+
+        :param memo: a dict the caller keeps across the groups of one
+            decision: customers of one zone and hour share the answer
+        """
         if not group.arm:
             return
+        memo = {} if memo is None else memo
+        policy, hour = group.policy, group.learnt and group.learnt.hour
         if group.arm == "default":
-            group.hour_terms = to_terms(
+            key = ("timing", "default")
+        elif not hour:
+            signals = group.learnt.signals
+            key = ("timing", "no_hour", len(signals), sum(1 for signal in signals if signal.seen_at))
+        else:
+            key = ("timing", policy.id, group.recipient_tz, hour)
+        if key not in memo:
+            memo[key] = self._get_send_time(group, now)
+        group.send_at, group.hour_terms = memo[key]
+
+    def _get_send_time(self, group, now):
+        """(when the group's message goes, None: at once; why, as terms)."""
+        if group.arm == "default":
+            return None, to_terms(
                 _lt("the policy's hours and channels: A/B test, this customer is in the half on defaults")
             )
-            return
         hour = group.learnt.hour
         if not hour:
-            group.hour_terms = to_terms(self._describe_no_hour(group.learnt.signals))
-            return
+            return None, to_terms(self._describe_no_hour(group.learnt.signals))
+        policy = group.policy
         send_at = learnt_send_time(
-            now,
-            group.recipient_tz,
-            hour.hour,
-            policy.window_start,
-            policy.window_end,
-            policy._get_window_weekdays(),
+            now, group.recipient_tz, hour.hour, policy.window_start, policy.window_end, policy._get_window_weekdays()
         )
         if not send_at:
-            return
-        group.send_at = send_at if send_at > now else None
-        group.hour_terms = to_terms(self._describe_hour(hour, send_at, group.recipient_tz))
+            return None, None
+        return (send_at if send_at > now else None), to_terms(self._describe_hour(hour, send_at, group.recipient_tz))
 
     # === WHY, IN THE READER'S LANGUAGE === #
 

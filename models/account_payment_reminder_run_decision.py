@@ -816,5 +816,5 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not is_open:
             group.skip_reason, group.planned, group.next_time = "outside_window", [], opens_at
             return
-        self.env["account.payment.reminder.learner"]._set_send_time(group, now)
+        self.env["account.payment.reminder.learner"]._set_send_time(group, now, memo=memo)
         used[key] += cost
