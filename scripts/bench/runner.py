@@ -31,6 +31,7 @@ PHASES = {
     "queue_enqueue": ("queued", "phase_enqueue"),
     "queue_work": ("queued", "phase_work"),
     "queue_count": ("queued", "phase_count"),
+    "learner": ("learner", "phase_learner"),
 }
 
 SHELL_STUB = """
