@@ -10,7 +10,17 @@ from datetime import timedelta
 from odoo import api, models
 from odoo.tools.translate import LazyTranslate
 
-from ..tools.learner import ACTED_WITHIN, HISTORY, MIN_SIGNALS, Learnt, ab_arm, learn, learn_channels, learnt_send_time
+from ..tools.learner import (
+    ACTED_WITHIN,
+    HISTORY,
+    MIN_SIGNALS,
+    Learnt,
+    ab_arm,
+    channel_stats,
+    learn,
+    learnt_send_time,
+    order_channels,
+)
 from ..tools.schedule import hour_of, to_local
 from ..tools.terms import to_terms
 
@@ -126,17 +136,26 @@ class AccountPaymentReminderLearner(models.AbstractModel):
 
     # === WHAT THE DECISION AND THE ROUTING ASK === #
 
-    def _order_channels(self, group, channels):
+    def _order_channels(self, group, channels, memo=None):
         """The channels in the order that worked for the group's customer (see
         ``tools.learner.learn_channels``), and why, on the group; as they are
-        when nothing was learnt."""
+        when nothing was learnt.
+
+        :param memo: a dict the caller keeps across the groups of one
+            decision: customers with the same figures share the answer
+        """
         if not group.learnt or len(channels) < 2:
             return channels
-        choice = learn_channels(group.learnt.signals, channels)
-        if not choice:
+        memo = {} if memo is None else memo
+        stats = channel_stats(group.learnt.signals, channels)
+        key = ("channels", stats)
+        if key not in memo:
+            choice = order_channels(stats)
+            memo[key] = choice and (choice.order, to_terms(self._describe_channels(choice)))
+        if not memo[key]:
             return channels
-        group.channel_terms = to_terms(self._describe_channels(choice))
-        return choice.order
+        order, group.channel_terms = memo[key]
+        return order
 
     def _set_send_time(self, group, now, memo=None):
         """When the group's message goes (``group.send_at``, None: at once)

@@ -159,6 +159,38 @@ def learn_hour(signals, min_signals=MIN_SIGNALS, span=SPAN_HOURS):
     )
 
 
+def channel_stats(signals, channels):
+    """(ChannelStat of each of ``channels``, in their order): messages sent,
+    seen within ACTED_WITHIN, seen within FAST."""
+    stats = []
+    for channel in channels:
+        sent = seen = fast = 0
+        for signal in signals:
+            if signal.channel == channel:
+                sent += 1
+                if _seen(signal):
+                    seen += 1
+                    fast += signal.seen_at - signal.sent_at <= FAST
+        stats.append(ChannelStat(channel, sent, seen, fast))
+    return tuple(stats)
+
+
+def order_channels(stats, min_signals=MIN_SIGNALS):
+    """``ChannelChoice`` of what ``channel_stats`` says, or None when fewer
+    than ``min_signals`` messages were seen (see ``learn_channels``)."""
+    if sum(stat.seen for stat in stats) < min_signals:
+        return None
+
+    def key(indexed):
+        index, stat = indexed
+        if stat.seen:
+            return (0, -stat.seen / stat.sent, -stat.fast / stat.sent, index)
+        return (1 if not stat.sent else 2, 0, 0, index)
+
+    order = [stat.channel for _index, stat in sorted(enumerate(stats), key=key)]
+    return ChannelChoice(order, {stat.channel: stat for stat in stats})
+
+
 def learn_channels(signals, channels, min_signals=MIN_SIGNALS):
     """The level's ``channels`` in the order that worked for the customer,
     or None when fewer than ``min_signals`` of its messages were seen.
@@ -166,24 +198,7 @@ def learn_channels(signals, channels, min_signals=MIN_SIGNALS):
     A channel whose messages were seen comes first, the larger its share of
     messages seen (then read within the hour) the sooner; then the channels
     never tried, in the level's order; last, those tried and never seen."""
-    stats = {}
-    for channel in channels:
-        mine = [s for s in signals if s.channel == channel]
-        seen = [s for s in mine if _seen(s)]
-        fast = [s for s in seen if s.seen_at - s.sent_at <= FAST]
-        stats[channel] = ChannelStat(channel, len(mine), len(seen), len(fast))
-    if sum(stat.seen for stat in stats.values()) < min_signals:
-        return None
-
-    def key(indexed):
-        index, channel = indexed
-        stat = stats[channel]
-        if stat.seen:
-            return (0, -stat.seen / stat.sent, -stat.fast / stat.sent, index)
-        return (1 if not stat.sent else 2, 0, 0, index)
-
-    order = [channel for _index, channel in sorted(enumerate(channels), key=key)]
-    return ChannelChoice(order, stats)
+    return order_channels(channel_stats(signals, channels), min_signals)
 
 
 def clamp_hour(hour, start, end):
