@@ -13,6 +13,7 @@ from . import account_payment_reminder_message_report
 from . import account_payment_reminder_run
 from . import account_payment_reminder_run_decision
 from . import account_payment_reminder_routing
+from . import account_payment_reminder_learner
 from . import account_payment_reminder_plan
 from . import account_payment_reminder_promise
 from . import account_payment_reminder_demo

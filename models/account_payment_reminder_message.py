@@ -199,6 +199,19 @@ class AccountPaymentReminderMessage(models.Model):
         help="The level each invoice reaches when this message goes (JSON: invoice id -> [level id, the due date "
         "the level refers to]): only a message that went moves an invoice up the ladder.",
     )
+    timing_arm = fields.Selection(
+        [("learnt", "Learnt hour and channel"), ("default", "Policy's defaults")],
+        "A/B Test Half",
+        readonly=True,
+        index="btree_not_null",
+        help="When its policy learns each customer's hour and channel: the half of the A/B test the customer is in "
+        "(without the test, every customer is on the learnt half).",
+    )
+    timing_learnt = fields.Boolean(
+        "Sent At The Learnt Hour", readonly=True, help="It waited for the hour the customer reads its messages."
+    )
+    timing_reason_terms = fields.Json(readonly=True, copy=False, help="Why this hour and channel, in any language.")
+    timing_reason = fields.Char("Why This Hour And Channel", compute="_compute_timing_reason")
     segments = fields.Integer(readonly=True)
     cost = fields.Float(readonly=True, digits=(16, 4))
     provider_payload = fields.Text(readonly=True, groups="base.group_no_one", prefetch=False)
@@ -389,6 +402,13 @@ class AccountPaymentReminderMessage(models.Model):
             terms = message.failure_reason_terms
             message.failure_reason_display = render_terms(terms, message.env.lang) if terms else message.failure_reason
 
+    @api.depends("timing_reason_terms")
+    @api.depends_context("lang")
+    def _compute_timing_reason(self):
+        for message in self:
+            terms = message.timing_reason_terms or []
+            message.timing_reason = ". ".join(render_terms(part, message.env.lang) for part in terms) or False
+
     def _prepare_failure_reason_vals(self, reason):
         """The values that record why a message failed: ``reason`` (a lazy
         translation, terms, or a text) as terms that each reader reads in its
@@ -527,6 +547,8 @@ class AccountPaymentReminderMessage(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit  # the failures and fallbacks before any provider call
         now = fields.Datetime.now()
         due = self.search([("state", "=", "queued"), ("next_attempt_at", "<=", now)], order="id")
+        # a message that waited for its customer's learnt hour: paid or held since, it does not go
+        due -= due.filtered("timing_learnt")._cancel_no_longer_owed()
         sent = due._dispatch_or_enqueue(commit=commit)
         self._wake_up_for_retries()
         return sent

@@ -119,6 +119,7 @@ class AccountPaymentReminderMessage(models.Model):
             "plan_line_id": item.plan_line and item.plan_line.id,
             "user_id": item.user and item.user.id,
             "idempotency_key": item.key or self._get_idempotency_key(item),
+            **self._prepare_timing_vals(item),
             **item.values,
         }
         if not item.address:
@@ -128,6 +129,21 @@ class AccountPaymentReminderMessage(models.Model):
                 failure_code="no_recipient",
                 **self._prepare_failure_reason_vals(item.reason or _lt("No address to send to.")),
             )
+        return vals
+
+    def _prepare_timing_vals(self, item):
+        """The learnt hour and channel of a scheduler's message (see
+        account_payment_reminder_learner.py): it waits for the customer's
+        hour (``next_attempt_at``), and records its A/B half and why."""
+        group = item.group
+        if not group.arm or item.parent:
+            return {}
+        vals = {"timing_arm": group.arm}
+        terms = [terms for terms in (group.hour_terms, group.channel_terms) if terms]
+        if terms:
+            vals["timing_reason_terms"] = terms
+        if group.send_at:
+            vals.update(next_attempt_at=group.send_at, timing_learnt=True)
         return vals
 
     def _get_idempotency_key(self, item):

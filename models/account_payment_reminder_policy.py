@@ -57,6 +57,19 @@ class AccountPaymentReminderPolicy(models.Model):
         "Fallback Time Zone",
         help="Used for customers without a time zone; when empty, the company's own time zone.",
     )
+    learn_timing = fields.Boolean(
+        "Learn Each Customer's Hour and Channel",
+        default=True,
+        help="Within the send window, each customer's messages go at the hour it has read or answered earlier "
+        "ones (read receipts, link clicks, replies, payments soon after), and the level's channels are tried in "
+        "the order that worked for it. With too little history (fewer than 3 messages seen), the window and the "
+        "level's order hold.",
+    )
+    learn_ab_test = fields.Boolean(
+        "A/B Test the Learning",
+        help="Half the customers (always the same ones) get the learnt hour and channel, the other half the "
+        "defaults; each message records its half, and the effectiveness report compares them.",
+    )
     min_amount = fields.Monetary(
         "Minimum Amount",
         currency_field="currency_id",

@@ -11,10 +11,12 @@ class AccountPaymentReminderRouting(models.AbstractModel):
     _name = "account.payment.reminder.routing"
     _description = "Payment Reminder Routing"
 
-    def _get_channels(self, group):
-        """The level's channels, the customer's preferred one (chosen on the
-        reminder page) first."""
-        channels = group.level._get_channels()
+    def _get_channels(self, group, memo=None):
+        """The level's channels in the order that worked for the customer
+        (when its policy learns it, see account_payment_reminder_learner.py),
+        the customer's preferred one (chosen on the reminder page) first."""
+        Learner = self.env["account.payment.reminder.learner"]
+        channels = Learner._order_channels(group, group.level._get_channels(), memo=memo)
         preferred = group.partner.commercial_partner_id.payment_reminder_preferred_channel
         return sorted(channels, key=lambda channel: channel != preferred) if preferred else channels
 
@@ -50,7 +52,7 @@ class AccountPaymentReminderRouting(models.AbstractModel):
         """
         memo = {} if memo is None else memo
         level = group.level
-        channels = self._get_channels(group) if channels is None else channels
+        channels = self._get_channels(group, memo=memo) if channels is None else channels
         strategy = strategy or level.channel_strategy
         company = group.policy.company_id
         Gateway = self.env["account.payment.reminder.gateway"]

@@ -738,6 +738,8 @@ class AccountPaymentReminderRun(models.AbstractModel):
         contacts = self._get_recent_contacts({(g.policy.company_id.id, g.partner.id) for g in groups}, now)
         Routing = self.env["account.payment.reminder.routing"]
         Routing._set_contacts(groups)
+        # what each customer's history says of its hour and channels: one query for the batch
+        self.env["account.payment.reminder.learner"]._learn_groups(groups, now)
         used = defaultdict(int)
         memo = {}  # gateways, addresses and local times, shared by the groups of the batch
         # the highest levels first, so that a tight budget goes to the most urgent message
@@ -814,4 +816,5 @@ class AccountPaymentReminderRun(models.AbstractModel):
         if not is_open:
             group.skip_reason, group.planned, group.next_time = "outside_window", [], opens_at
             return
+        self.env["account.payment.reminder.learner"]._set_send_time(group, now, memo=memo)
         used[key] += cost

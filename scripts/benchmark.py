@@ -29,13 +29,18 @@ payments without journal entry) for a few customers, then measures:
 Each phase runs in its own Odoo process (a cold Odoo cache); the load average
 of the machine before and after each phase is printed beside its timings.
 
+With --learner, between (a) and (b): the decision timed with the policies'
+learnt hour and channel off and on, in turns, without a history and with one
+planted for every customer (rolled back): the learner's cost.
+
 The parts, each readable alone, in scripts/bench/: ledger.py (the data),
 ours.py (our decision and run), peers.py (OCA's peers), queued.py (the
-queue_job mode), probes.py (what is measured inside Odoo), runner.py (the
-odoo-bin processes), report.py (the table of figures).
+queue_job mode), learner.py (--learner), probes.py (what is measured inside
+Odoo), runner.py (the odoo-bin processes), report.py (the table of figures).
 
 Usage: python3 scripts/benchmark.py [--customers 2000] [--invoices 20000]
-           [--oca-addons PATH] [--no-peers] [--queue-job] [--profile] [--tracemalloc] [--keep] [--offline]
+           [--oca-addons PATH] [--no-peers] [--queue-job] [--learner] [--profile] [--tracemalloc]
+           [--keep] [--offline]
 
 The default policy is opened so that everything due goes now: send window all
 day, every day, no minimum interval, no weekly contact budget. The shipped
@@ -84,6 +89,11 @@ def parse_args():
         action="store_true",
         help="only the ledger, the decision and the behaviour phase (f): no send, no peers",
     )
+    parser.add_argument(
+        "--learner",
+        action="store_true",
+        help="also time the decision with the learnt hour and channel off and on, without and with a history",
+    )
     args = parser.parse_args()
     if args.customers < 1 or args.invoices < 100:
         parser.error("need at least 1 customer and 100 invoices")
@@ -115,6 +125,8 @@ def main():
             results["behaviour"] = bench.phase("behaviour")
             if args.behaviour_only:
                 return behaviour_report(args, results)
+            if args.learner:
+                results["learner"] = bench.phase("learner")
             results["send"] = bench.phase("send")
             # each peer installed in turn in the same database: all their folders on the addons path
             peer = bench.using(DB, extra_addons=list(dict.fromkeys(oca.values())))

@@ -31,6 +31,14 @@ class ReminderGroup:
     contacts: object = None  # who may receive it, in order (see _set_contacts)
     move_partner_ids: list = field(default_factory=list)  # the invoices' contacts, in invoice order
     money: list = field(default_factory=list)  # [(IncomingMoney, amount it holds, move id)]: money on its way
+    # the learnt hour and channel (account_payment_reminder_learner.py): the A/B test's half ('learnt',
+    # 'default'; None when the policy does not learn), the customer's history, when the message goes (None: at
+    # once) and why (terms, see tools/terms.py)
+    arm: str = None
+    learnt: object = None
+    send_at: datetime = None
+    hour_terms: object = None
+    channel_terms: object = None
 
 
 @dataclass

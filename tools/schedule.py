@@ -13,13 +13,17 @@ RETRY_BASE_MINUTES = 5
 RETRY_MAX_ATTEMPTS = 5
 
 
+def get_zone(tz_name):
+    """The pytz zone of an IANA name; UTC for an unknown or empty one."""
+    try:
+        return pytz.timezone(tz_name or "UTC")
+    except pytz.UnknownTimeZoneError:
+        return pytz.utc
+
+
 def to_local(now_utc, tz_name):
     """The customer's wall-clock time for a naive UTC datetime."""
-    try:
-        tz = pytz.timezone(tz_name or "UTC")
-    except pytz.UnknownTimeZoneError:
-        tz = pytz.utc
-    return pytz.utc.localize(now_utc).astimezone(tz)
+    return pytz.utc.localize(now_utc).astimezone(get_zone(tz_name))
 
 
 def hour_of(local_dt):

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import format_date, formatLang
 
 from ..models.account_payment_reminder_level import CHANNELS
+from ..tools.terms import render_terms
 
 SKIP_REASONS = [
     ("excluded", "Customer or invoice excluded"),
@@ -150,6 +151,8 @@ class AccountPaymentReminderDryRun(models.TransientModel):
             "company_id": group.policy.company_id.id,
             "skip_reason": group.skip_reason or False,
             "next_time": group.next_time or False,
+            "send_at": group.send_at or False,
+            "timing_reason": self._describe_timing(group),
         }
         if group.skip_reason or not group.planned:
             return [fields.Command.create(base)]
@@ -179,6 +182,11 @@ class AccountPaymentReminderDryRun(models.TransientModel):
                 )
             lines.append(fields.Command.create(vals))
         return lines
+
+    def _describe_timing(self, group):
+        """Why this hour and channel (the policy learns them), in the user's language."""
+        terms = [terms for terms in (group.hour_terms, group.channel_terms) if terms]
+        return ". ".join(render_terms(part, self.env.lang) for part in terms) or False
 
     def _preview_late_charges(self, group):
         """What the group's level would charge for late payment now (unsaved charges)."""
@@ -214,6 +222,8 @@ class AccountPaymentReminderDryRunLine(models.TransientModel):
     failure = fields.Char("Would Fail", help="The message would be recorded as failed, for this reason.")
     skip_reason = fields.Selection(SKIP_REASONS, "Skipped Because")
     next_time = fields.Datetime("Next Possible")
+    send_at = fields.Datetime("Goes At", help="It waits for the hour this customer reads its messages.")
+    timing_reason = fields.Char("Why This Hour And Channel")
     late_charge_amount = fields.Monetary(
         "Late Charges", help="The late-payment charges the level would make now (company currency)."
     )

@@ -16,6 +16,7 @@ DECISION_SECTIONS = [
     ("account.payment.reminder.run", "_decide"),
     ("account.payment.reminder.run", "_check_rules"),
     ("account.payment.reminder.run", "_get_recent_contacts"),
+    ("account.payment.reminder.learner", "_learn"),
     ("account.payment.reminder.routing", "_plan_channels"),
     ("account.payment.reminder.routing", "_get_recipient"),
 ]

@@ -46,6 +46,8 @@ def report(args, results):
     t = Table()
     data_rows(t, results, build)
     decision_rows(t, decide)
+    if results.get("learner"):
+        learner_rows(t, results["learner"])
     customer_rate, per_message = send_rows(t, send)
     credit_control_rows(t, results, decide)
     overdue_rows(t, results, customer_rate)
@@ -57,6 +59,19 @@ def report(args, results):
     behaviour_rows(t, results.get("behaviour"))
     where_rows(t, decide, send, per_message)
     t.print(f"Payment reminder benchmark: {args.customers:,} customers, {args.invoices:,} invoices")
+
+
+def learner_rows(t, learner):
+    """The decision with the learnt hour and channel off and on (medians of runs in turns)."""
+    for label, title in (("no_history", "no history"), ("history", f"{learner['planted']:,} messages of history")):
+        off, on = learner[label]["off"], learner[label]["on"]
+        slower = (on["median"] / off["median"] - 1) * 100 if off["median"] else 0.0
+        t.row(
+            f"Learner: decision, {title}",
+            f"off {off['median']:.3f} s / {off['queries']} q, on {on['median']:.3f} s / {on['queries']} q"
+            f" ({slower:+.0f} %)",
+            "<= +15 %: OK" if slower <= 15 else "> +15 %: MISSED",
+        )
 
 
 def data_rows(t, results, build):

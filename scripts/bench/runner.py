@@ -34,6 +34,7 @@ PHASES = {
     "backtest": ("backtest", "phase_backtest"),
     "history": ("backtest", "phase_history"),
     "behaviour": ("behaviour", "phase_behaviour"),
+    "learner": ("learner", "phase_learner"),
 }
 
 SHELL_STUB = """
