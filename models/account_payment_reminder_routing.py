@@ -77,6 +77,19 @@ class AccountPaymentReminderRouting(models.AbstractModel):
             return [(channel, recipient, None, joined(reasons))]
         return plans
 
+    def _get_copy_address(self, group, channel, recipient):
+        """The e-mail address that gets the message in copy: the customer's
+        invoice address (its accounts-payable contact), when the policy says
+        so, the message is an e-mail and goes to another contact; else None."""
+        if channel != "email" or not group.policy.invoice_contact_cc:
+            return None
+        partner = group.partner
+        ap_contact = partner.browse(partner.address_get(["invoice"])["invoice"])
+        if ap_contact == recipient or ap_contact == partner:
+            return None
+        address, _reason = ap_contact._payment_reminder_address("email", policy=group.policy)
+        return address
+
     def _get_recipient(self, group, channel, memo=None):
         """(contact, address, reason): the invoices' contacts first, then the
         customer's invoicing address, then the customer itself."""

@@ -24,6 +24,7 @@ from . import test_ladder
 from . import test_lifecycle
 from . import test_replies
 from . import test_on_its_way
+from . import test_letters
 
 # OCA's queue_job is not a dependency: its tests are collected only where queue_job is on the addons path
 # (scripts/run_tests.py's third pass installs it there), so that a CI installing only the manifest's
