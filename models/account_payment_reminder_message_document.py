@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from odoo import Command, _, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date, image_data_uri
+from odoo.tools import format_amount, format_date
+from odoo.tools.image import image_data_uri
 
 _logger = logging.getLogger(__name__)
 
@@ -52,26 +53,27 @@ class AccountPaymentReminderMessage(models.Model):
     def _attach_letters(self):
         """Each letter's PDF, in its customer's language, kept as the
         message's attachment (the report's ``attachment``: printing it again
-        gives the same file)."""
-        if not self:
-            return self.browse()
+        gives the same file). One letter at a time: Debian's wkhtmltopdf
+        (unpatched Qt) prints one document per call."""
         report = self.env.ref(LETTER_REPORT)
-        try:
-            self._render_pdf(report)
-        except DocumentError as error:
-            reason = _("The letter could not be printed to PDF: %(error)s", error=error)
-            self.write(
-                {
-                    "state": "failed",
-                    "failed_at": self.env.cr.now(),
-                    "failure_code": "no_pdf",
-                    **self._prepare_failure_reason_vals(reason),
-                }
-            )
-            return self
+        failed = self.browse()
         for message in self:
+            try:
+                message._render_pdf(report)
+            except DocumentError as error:
+                reason = _("The letter could not be printed to PDF: %(error)s", error=error)
+                message.write(
+                    {
+                        "state": "failed",
+                        "failed_at": self.env.cr.now(),
+                        "failure_code": "no_pdf",
+                        **self._prepare_failure_reason_vals(reason),
+                    }
+                )
+                failed |= message
+                continue
             message.attachment_ids = [Command.set(report.retrieve_attachment(message).ids)]
-        return self.browse()
+        return failed
 
     def _render_pdf(self, report, res_ids=None):
         """The PDF of ``report`` for these records (bytes); raises DocumentError."""
@@ -95,6 +97,12 @@ class AccountPaymentReminderMessage(models.Model):
             "format_date": lambda value: format_date(env, value),
             "format_amount": lambda amount, currency: format_amount(env, amount, currency),
         }
+
+    def _get_letter_sender(self):
+        """The company's name and address on one line, above the letter."""
+        self.ensure_one()
+        partner = self.company_id.partner_id
+        return " - ".join(filter(None, [partner.name, *partner._display_address(without_company=True).splitlines()]))
 
     def _get_letter_page_url(self):
         """The customer's page, printed on the letter with its QR code."""

@@ -12,7 +12,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..providers.fake_server import FakeProviderServer
@@ -34,7 +34,11 @@ def pdf_pages(raw):
     return int(re.search(r"Pages:\s+(\d+)", info).group(1))
 
 
-class LetterCommon(PaymentReminderCommon):
+class LetterCommon(PaymentReminderCommon, HttpCase):
+    """An HttpCase: wkhtmltopdf fetches the report's style sheets from this
+    Odoo, whose requests then share the test's transaction (as Odoo's own
+    report tests do)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -49,6 +53,11 @@ class LetterCommon(PaymentReminderCommon):
         cls.level_overdue.write({"use_letter": True, "use_email": True, "channel_strategy": "fallback"})
         cls.gateway_print = cls.env.ref("account_payment_reminder.gateway_print_batch")
         cls.gateway_print.state = "enabled"
+
+    def setUp(self):
+        super().setUp()
+        # Debian's wkhtmltopdf (unpatched Qt) warns that it ignores Odoo's header and footer options
+        self.enterContext(mute_logger("odoo.addons.base.models.ir_actions_report"))
 
     def attachment_text(self, attachment):
         return pdf_text(base64.b64decode(attachment.datas))
