@@ -67,9 +67,8 @@ class AccountPaymentReminderLevel(models.Model):
         "Odoo's postal service or put in a batch for the accountant to print, as the letter gateway says.",
     )
     attach_statement = fields.Boolean(
-        "Attach Statement",
-        help="The e-mails of this level carry the customer's statement as a PDF (what the customer's page "
-        "shows), when the policy attaches documents.",
+        help="The e-mails of this level carry the customer's statement as a PDF (the invoices, credits and "
+        "figures of the reminder), when the policy attaches documents.",
     )
     channel_strategy = fields.Selection(
         [
