@@ -92,7 +92,8 @@ class TestLetterPrintBatch(LetterCommon):
         self.assertIn("Rue de la Loi 16", text, "the postal address")
         self.assertIn(invoice.name, text)
         self.assertIn("1,000.00", text, "what is due net of the credit note, as the e-mail says it")
-        self.assertIn(letter._get_letter_page_url(), text.replace(" ", ""), "the customer's page")
+        page = self.env["account.payment.reminder.access"].search([("partner_id", "=", self.customer.id)])
+        self.assertIn(f"/reminder/{page.token}", text.replace(" ", ""), "the customer's page")
         # the invoices' chatter keeps the letter
         logged = invoice.message_ids.filtered(lambda m: letter.attachment_ids <= m.attachment_ids)
         self.assertEqual(len(logged), 1)
