@@ -14,7 +14,7 @@ goes when it cannot (no postal address, the postal service refuses it);
 then the fastest-read first."""
 
 _lt = LazyTranslate(__name__)
-CHANNEL_TERMS = {"whatsapp": _lt("WhatsApp"), "sms": _lt("SMS"), "email": _lt("E-mail")}
+CHANNEL_TERMS = {"letter": _lt("Letter"), "whatsapp": _lt("WhatsApp"), "sms": _lt("SMS"), "email": _lt("E-mail")}
 """The channels' names untranslated, for sentences each reader reads in its language (see tools.terms)."""
 
 

@@ -20,8 +20,10 @@ from odoo import Command, _, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 from odoo.tools.image import image_data_uri
+from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 LETTER_REPORT = "account_payment_reminder.action_report_letter"
 STATEMENT_REPORT = "account_payment_reminder.action_report_statement"
@@ -61,7 +63,7 @@ class AccountPaymentReminderMessage(models.Model):
             try:
                 message._render_pdf(report)
             except DocumentError as error:
-                reason = _("The letter could not be printed to PDF: %(error)s", error=error)
+                reason = _lt("The letter could not be printed to PDF: %(error)s", error=str(error))
                 message.write(
                     {
                         "state": "failed",

@@ -5,11 +5,12 @@ from odoo.tools import email_normalize
 from odoo.tools.translate import LazyTranslate
 
 from ..tools.phone import messaging_number
+from ..tools.terms import joined
 from .account_payment_reminder_level import CHANNEL_TERMS, CHANNELS, channel_label
 
 _lt = LazyTranslate(__name__)
 
-POSTAL_FIELDS = ("street", "zip", "city", "country_id")
+POSTAL_FIELDS = {"street": _lt("street"), "zip": _lt("zip"), "city": _lt("city"), "country_id": _lt("country")}
 """What a letter's address needs (as Odoo's snailmail.letter._is_valid_address checks)."""
 
 
@@ -150,12 +151,11 @@ class ResPartner(models.Model):
         self.ensure_one()
         if self.env["snailmail.letter"]._is_valid_address(self):
             return ", ".join(filter(None, self._display_address(without_company=True).splitlines())), None
-        labels = {name: self._fields[name]._description_string(self.env) for name in POSTAL_FIELDS}
-        missing = [labels[name] for name in POSTAL_FIELDS if not self[name]]
-        return None, _(
+        missing = [POSTAL_FIELDS[name] for name in POSTAL_FIELDS if not self[name]]
+        return None, _lt(
             "%(contact)s has no complete postal address (missing: %(fields)s).",
             contact=self.display_name,
-            fields=", ".join(missing),
+            fields=joined(missing),
         )
 
     def _payment_reminder_whatsapp_window_open(self, now=None):

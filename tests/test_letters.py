@@ -113,6 +113,29 @@ class TestLetterPrintBatch(LetterCommon):
         with self.assertRaises(UserError):
             letters.action_mark_letters_sent()
 
+    def test_final_notice_letter_states_the_late_charges_and_their_legal_basis(self):
+        self.policy.write(
+            {
+                "late_charges_enabled": True,
+                "late_interest_type": "fixed",
+                "late_interest_fixed_rate": 10.0,
+                "late_fee_fixed": 40.0,
+                "late_fee_legal_ref": "Directive 2011/7/EU",
+                "late_fee_legal_text": "Interest and 40 per invoice are due under Directive 2011/7/EU.",
+            }
+        )
+        self.level_final.write({"charge_late_fees": True, "use_letter": True})
+        invoice = self.create_invoice(due=date(2026, 3, 31), amount=1000.0)
+        self.run_at("2026-04-30 09:00")
+        letter = self.messages_for(invoice).filtered(lambda m: m.level_id == self.level_final)
+        self.assertEqual((letter.channel, letter.state), ("letter", "to_print"))
+        self.assertTrue(letter.late_charge_ids)
+        text = self.attachment_text(letter.attachment_ids)
+        self.assertIn("Late-payment charges", text)
+        total = re.sub(r"\s+", " ", letter.late_charge_total_display)
+        self.assertIn(f"Total late-payment charges: {total}", text)
+        self.assertIn("Interest and 40 per invoice are due under Directive 2011/7/EU.", text)
+
     def test_no_postal_address_fails_the_letter_with_the_reason_and_falls_back(self):
         nowhere = self.customer.copy({"name": "Nowhere Ltd", "street": False, "zip": False})
         invoice = self.create_invoice(partner=nowhere, due=date(2026, 3, 31))
@@ -120,7 +143,7 @@ class TestLetterPrintBatch(LetterCommon):
         self.run_at(OVERDUE)
         letter = self.messages_for(invoice)
         self.assertEqual((letter.channel, letter.state, letter.failure_code), ("letter", "failed", "no_recipient"))
-        self.assertIn("no complete postal address (missing: Street, Zip)", letter.failure_reason)
+        self.assertIn("no complete postal address (missing: street; zip)", letter.failure_reason)
         # with e-mail among the level's channels, the e-mail goes instead
         self.level_overdue.use_email = True
         later = self.create_invoice(partner=nowhere, due=date(2026, 4, 1))
