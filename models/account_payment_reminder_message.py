@@ -59,8 +59,8 @@ never 0 %. In SQL: the ORM stores an unknown rate as 0.0, and skips a 0.0 it
 believes is there already."""
 
 SENDING_TIMEOUT_MINUTES = 15
-RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long"}
-"""Failures that happened before the message had its text: a retry renders it."""
+RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long", "no_pdf"}
+"""Failures that happened before the message had its text (or its letter its PDF): a retry renders it."""
 
 
 class AccountPaymentReminderMessage(models.Model):

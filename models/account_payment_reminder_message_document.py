@@ -60,6 +60,8 @@ class AccountPaymentReminderMessage(models.Model):
         report = self.env.ref(LETTER_REPORT)
         failed = self.browse()
         for message in self:
+            # rendered again (a retry after the address was completed): the new text, not the stored file
+            (report.retrieve_attachment(message) or self.env["ir.attachment"]).unlink()
             try:
                 message._render_pdf(report)
             except DocumentError as error:
