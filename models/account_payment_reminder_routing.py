@@ -20,8 +20,10 @@ class AccountPaymentReminderRouting(models.AbstractModel):
 
     def _set_contacts(self, groups):
         """Who may receive each group's message, in order: the invoices'
-        contacts, then the customer's invoicing address, then the customer.
-        The groups share one prefetch set, so addresses are read once."""
+        contacts, then the customer's invoicing address (its accounts-payable
+        contact, also first for the invoices addressed to the company
+        itself), then the customer. The groups share one prefetch set, so
+        addresses are read once."""
         invoice_address, contact_ids = {}, {}
         for group in groups:
             partner = group.partner
@@ -30,7 +32,11 @@ class AccountPaymentReminderRouting(models.AbstractModel):
                 invoice_address[partner.id] = (
                     partner.address_get(["invoice"])["invoice"] if partner.child_ids else partner.id
                 )
-            move_partner_ids = group.move_partner_ids or group.moves.partner_id.ids
+            move_partner_ids = [
+                move_partner_id
+                for move_partner_id in group.move_partner_ids or group.moves.partner_id.ids
+                if move_partner_id != partner.id
+            ]
             ids = dict.fromkeys([*move_partner_ids, invoice_address[partner.id], partner.id])
             group.contacts = partner.browse(ids)
             contact_ids.update(ids)

@@ -290,6 +290,15 @@ class TestInvoiceContactInCopy(LetterCommon):
         email = self.messages_for(second)
         self.assertEqual((email.recipient, email.email_cc), ("jane@azure.example", "ap-team@azure.example"))
         self.assertEqual(email.mail_id.email_cc, "ap-team@azure.example")
+        # an invoice addressed to the company itself goes to its accounts-payable contact
+        other = self.env["res.partner"].create({"name": "Other Co", "is_company": True, "email": "info@other.example"})
+        self.env["res.partner"].create(
+            {"name": "Other Co payables", "email": "ap@other.example", "parent_id": other.id, "type": "invoice"}
+        )
+        third = self.create_invoice(partner=other, due=date(2026, 4, 2))
+        self.run_at("2026-04-09 09:00")
+        email = self.messages_for(third)
+        self.assertEqual((email.recipient, email.email_cc), ("ap@other.example", False))
 
 
 @tagged("post_install", "-at_install")
