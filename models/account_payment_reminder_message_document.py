@@ -129,7 +129,8 @@ class AccountPaymentReminderMessage(models.Model):
         letters = self.filtered(lambda m: m.channel == "letter" and m.attachment_ids)
         if not letters:
             raise UserError(_("Select letters to print: reminders on the Letter channel with their PDF."))
-        return self.env.ref(LETTER_REPORT).report_action(letters)
+        # config=False: the batch prints at once, without Odoo's first-print layout wizard
+        return self.env.ref(LETTER_REPORT).report_action(letters, config=False)
 
     def action_mark_letters_sent(self):
         """The accountant posted the printed letters: they are sent."""

@@ -125,6 +125,7 @@ class TestLetterPrintBatch(LetterCommon):
             }
         )
         self.level_final.write({"charge_late_fees": True, "use_letter": True})
+        self.customer.is_company = True  # a business: the late-payment directive's charges
         invoice = self.create_invoice(due=date(2026, 3, 31), amount=1000.0)
         self.run_at("2026-04-30 09:00")
         letter = self.messages_for(invoice).filtered(lambda m: m.level_id == self.level_final)
