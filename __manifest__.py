@@ -1,7 +1,7 @@
 # Copyright 2026 account_payment_reminder authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
-    "name": "Payment Reminders (e-mail, WhatsApp, SMS)",
+    "name": "Payment Reminders (e-mail, WhatsApp, SMS, letters)",
     "summary": "Chase overdue and soon-due customer invoices by e-mail, WhatsApp "
     "and SMS, level by level, at the right hour for each customer",
     "version": "18.0.1.0.0",
@@ -9,12 +9,23 @@
     "website": "https://github.com/account-payment-reminder/account_payment_reminder",
     "author": "account_payment_reminder authors",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "portal", "phone_validation", "sms", "link_tracker", "payment", "account_payment"],
+    "depends": [
+        "account",
+        "mail",
+        "portal",
+        "phone_validation",
+        "sms",
+        "link_tracker",
+        "payment",
+        "account_payment",
+        "snailmail",
+    ],
     "external_dependencies": {"python": ["phonenumbers", "requests", "dateparser>=1.5"]},
     "data": [
         "security/account_payment_reminder_security.xml",
         "security/ir.model.access.csv",
         "data/account_payment_reminder_gateway_data.xml",
+        "data/account_payment_reminder_gateway_letter_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "data/mail_template_plan_data.xml",
@@ -37,6 +48,7 @@
         "views/account_payment_reminder_dashboard_views.xml",
         "views/account_payment_reminder_menus.xml",
         "views/account_payment_reminder_templates.xml",
+        "views/account_payment_reminder_letter_templates.xml",
         "security/account_payment_reminder_late_charge_security.xml",
         "data/account_payment_reminder_late_fee_preset_data.xml",
         "data/account_payment_reminder_late_reference_rate_data.xml",

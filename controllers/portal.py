@@ -22,6 +22,7 @@ from odoo.http import request
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers.portal import PaymentPortal
 
+from ..models.account_payment_reminder_level import CHANNELS
 from ..models.account_payment_reminder_response import PROOF_MAX_BYTES
 
 _logger = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ class PaymentReminderPortal(PaymentPortal):
         multilang=False,
     )
     def reminder_preferences(self, token, preferred=None, **kwargs):
-        optouts = {channel: kwargs.get(f"optout_{channel}") == "on" for channel in ("email", "whatsapp", "sms")}
+        optouts = {channel: kwargs.get(f"optout_{channel}") == "on" for channel, _label in CHANNELS}
 
         def action(access):
             request.env["account.payment.reminder.response"].sudo()._portal_preferences(
@@ -321,7 +322,7 @@ class PaymentReminderPortal(PaymentPortal):
             raise NotFound()
         customer = access.partner_id
         if not customer.payment_reminder_optout_email:
-            optouts = {channel: customer[f"payment_reminder_optout_{channel}"] for channel in ("whatsapp", "sms")} | {
+            optouts = {channel: customer[f"payment_reminder_optout_{channel}"] for channel, _label in CHANNELS} | {
                 "email": True
             }
             request.env["account.payment.reminder.response"].sudo()._portal_preferences(

@@ -4,6 +4,7 @@ from . import account_payment_reminder_policy
 from . import account_payment_reminder_level
 from . import account_payment_reminder_message
 from . import account_payment_reminder_message_render
+from . import account_payment_reminder_message_document
 from . import account_payment_reminder_message_queue
 from . import account_payment_reminder_message_dispatch
 from . import account_payment_reminder_message_inbound

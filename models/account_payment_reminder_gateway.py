@@ -37,6 +37,7 @@ class AccountPaymentReminderGateway(models.Model):
     use_email = fields.Boolean("E-mail")
     use_whatsapp = fields.Boolean("WhatsApp")
     use_sms = fields.Boolean("SMS")
+    use_letter = fields.Boolean("Letter")
     supported_channels = fields.Char(compute="_compute_supported_channels")
     timeout = fields.Integer("Timeout (s)", default=10, help="How long to wait for the provider's answer.")
     rate_limit = fields.Float(
@@ -86,7 +87,7 @@ class AccountPaymentReminderGateway(models.Model):
             if gateway.provider == "sandbox" and gateway.state == "enabled":
                 raise ValidationError(_("The sandbox never sends anything: it can be in test mode, never enabled."))
 
-    @api.constrains("provider", "use_email", "use_whatsapp", "use_sms")
+    @api.constrains("provider", "use_email", "use_whatsapp", "use_sms", "use_letter")
     def _check_channels(self):
         for gateway in self:
             supported = gateway._get_provider()._get_supported_channels()

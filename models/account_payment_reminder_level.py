@@ -7,11 +7,14 @@ from .sms_template import describe_encoding
 ESCALATION_FIELDS = {"sequence", "offset_days", "trigger", "policy_id"}
 """What decides the order a level escalates in (its sequence is derived from them)."""
 
-CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
-"""Every channel, in fallback order: the fastest-read first."""
+CHANNELS = [("letter", "Letter"), ("whatsapp", "WhatsApp"), ("sms", "SMS"), ("email", "E-mail")]
+"""Every channel, in fallback order. A letter first: a level that sends
+letters means it (a formal notice by post), the other channels are what
+goes when it cannot (no postal address, the postal service refuses it);
+then the fastest-read first."""
 
 _lt = LazyTranslate(__name__)
-CHANNEL_TERMS = {"whatsapp": _lt("WhatsApp"), "sms": _lt("SMS"), "email": _lt("E-mail")}
+CHANNEL_TERMS = {"letter": _lt("Letter"), "whatsapp": _lt("WhatsApp"), "sms": _lt("SMS"), "email": _lt("E-mail")}
 """The channels' names untranslated, for sentences each reader reads in its language (see tools.terms)."""
 
 
@@ -58,6 +61,15 @@ class AccountPaymentReminderLevel(models.Model):
     use_email = fields.Boolean("E-mail", default=True)
     use_whatsapp = fields.Boolean("WhatsApp")
     use_sms = fields.Boolean("SMS")
+    use_letter = fields.Boolean(
+        "Letter",
+        help="A printed letter (a PDF in the customer's language with the company's letterhead), posted by "
+        "Odoo's postal service or put in a batch for the accountant to print, as the letter gateway says.",
+    )
+    attach_statement = fields.Boolean(
+        help="The e-mails of this level carry the customer's statement as a PDF (the invoices, credits and "
+        "figures of the reminder), when the policy attaches documents.",
+    )
     channel_strategy = fields.Selection(
         [
             ("fallback", "First channel that works"),
@@ -65,7 +77,8 @@ class AccountPaymentReminderLevel(models.Model):
         ],
         default="fallback",
         required=True,
-        help="First channel that works: WhatsApp, then SMS, then e-mail (among the level's channels); "
+        help="First channel that works: a letter, then WhatsApp, then SMS, then e-mail (among the level's "
+        "channels); "
         "a channel that cannot reach the customer, or fails for good, hands over to the next.",
     )
     channel_order = fields.Char(compute="_compute_channel_order", help="The channels this level tries, in order.")
@@ -136,17 +149,24 @@ class AccountPaymentReminderLevel(models.Model):
         self.ensure_one()
         return (self.trigger != "early_discount", self.offset_days, self.id)
 
-    @api.constrains("use_email", "use_whatsapp", "use_sms")
+    @api.constrains("use_email", "use_whatsapp", "use_sms", "use_letter")
     def _check_channels(self):
         for level in self:
             if not level._get_channels():
                 raise ValidationError(_("Level '%(level)s' needs at least one channel.", level=level.name))
 
-    @api.constrains("use_email", "mail_template_id", "use_sms", "sms_template_id", "use_whatsapp")
+    @api.constrains("use_email", "mail_template_id", "use_sms", "sms_template_id", "use_whatsapp", "use_letter")
     def _check_templates(self):
         for level in self:
             if level.use_email and not level.mail_template_id:
                 raise ValidationError(_("Level '%(level)s' sends e-mail: choose its template.", level=level.name))
+            if level.use_letter and not level.mail_template_id:
+                raise ValidationError(
+                    _(
+                        "Level '%(level)s' sends letters: choose its e-mail template, the letter's text.",
+                        level=level.name,
+                    )
+                )
             if level.use_sms and not level.sms_template_id:
                 raise ValidationError(_("Level '%(level)s' sends SMS: choose its template.", level=level.name))
             if level.use_whatsapp and not (level.whatsapp_template_ids or level.sms_template_id):
@@ -176,7 +196,7 @@ class AccountPaymentReminderLevel(models.Model):
             level.sms_preview = body
             level.sms_preview_info = describe_encoding(level.env, body)
 
-    @api.depends("use_email", "use_whatsapp", "use_sms", "channel_strategy")
+    @api.depends("use_email", "use_whatsapp", "use_sms", "use_letter", "channel_strategy")
     def _compute_channel_order(self):
         for level in self:
             names = [channel_label(self.env, channel) for channel in level._get_channels()]

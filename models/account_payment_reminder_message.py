@@ -21,20 +21,21 @@ _logger = logging.getLogger(__name__)
 STATES = [
     ("queued", "Queued"),
     ("sending", "Sending"),
+    ("to_print", "To Print"),
     ("sent", "Sent"),
     ("delivered", "Delivered"),
     ("read", "Read"),
     ("failed", "Failed"),
     ("cancelled", "Cancelled"),
 ]
-STATE_RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 3, "delivered": 4, "read": 5}
+STATE_RANK = {"queued": 0, "sending": 1, "to_print": 2, "sent": 3, "failed": 4, "delivered": 5, "read": 6}
 """Receipts only move a message forward: a 'delivered' that arrives after a
 'failed' (multi-device WhatsApp) wins, a 'failed' after 'delivered' does not."""
 
 RATE_FIELDS = ("delivered_rate", "read_rate", "failed_rate")
-UNREPORTED = {"delivered": ("email",), "read": ("email", "sms")}
+UNREPORTED = {"delivered": ("email", "letter"), "read": ("email", "sms", "letter")}
 """Receipts a channel never sends: e-mail says neither delivered nor read (a
-bounce comes back as a failure), SMS never says read."""
+bounce comes back as a failure), SMS never says read, a letter neither."""
 RATES_SQL = """
     UPDATE account_payment_reminder_message
        SET delivered_rate = CASE
@@ -58,8 +59,8 @@ never 0 %. In SQL: the ORM stores an unknown rate as 0.0, and skips a 0.0 it
 believes is there already."""
 
 SENDING_TIMEOUT_MINUTES = 15
-RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long"}
-"""Failures that happened before the message had its text: a retry renders it."""
+RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long", "no_pdf"}
+"""Failures that happened before the message had its text (or its letter its PDF): a retry renders it."""
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -124,7 +125,19 @@ class AccountPaymentReminderMessage(models.Model):
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     gateway_id = fields.Many2one("account.payment.reminder.gateway", readonly=True)
     provider = fields.Selection(related="gateway_id.provider", store=True)
-    recipient = fields.Char(readonly=True, help="E-mail address or E.164 phone number.")
+    recipient = fields.Char(readonly=True, help="E-mail address, E.164 phone number or postal address.")
+    email_cc = fields.Char(
+        "Cc", readonly=True, help="The customer's accounts-payable contact, in copy when the policy says so."
+    )
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "account_payment_reminder_message_attachment_rel",
+        "message_id",
+        "attachment_id",
+        string="Documents",
+        readonly=True,
+        help="A letter's PDF; an e-mail's attached invoices and statement.",
+    )
     lang = fields.Char("Language", readonly=True)
     email_from = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
@@ -501,8 +514,10 @@ class AccountPaymentReminderMessage(models.Model):
             if message.state == "cancelled" or STATE_RANK[state] <= STATE_RANK.get(message.state, 0):
                 continue
             vals = {"state": state}
-            stamp = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}[state]
-            if not message[stamp]:
+            stamp = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}.get(
+                state
+            )
+            if stamp and not message[stamp]:
                 vals[stamp] = when
             if state in ("delivered", "read") and not message.sent_at:
                 vals["sent_at"] = when
@@ -516,9 +531,17 @@ class AccountPaymentReminderMessage(models.Model):
 
     def _log_in_chatter(self):
         """Post the messages, as sent or failed, in the chatter of each invoice
-        they cover: one note per invoice, in one batch."""
+        they cover: one note per invoice, in one batch; a letter's note with
+        its PDF."""
         bodies = defaultdict(list)
-        for message in self:
+        letters = self.filtered(lambda m: m.channel == "letter" and m.attachment_ids and m.state != "failed")
+        for message in letters:
+            body = self.env["ir.qweb"]._render(
+                "account_payment_reminder.message_chatter_note", {"message": message}, minimal_qcontext=True
+            )
+            for move in message.move_ids:
+                move._message_log(body=Markup(body), attachment_ids=message.attachment_ids.ids)
+        for message in self - letters:
             body = self.env["ir.qweb"]._render(
                 "account_payment_reminder.message_chatter_note", {"message": message}, minimal_qcontext=True
             )

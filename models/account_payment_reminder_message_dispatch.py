@@ -229,6 +229,8 @@ class AccountPaymentReminderMessage(models.Model):
             return ReminderPermanentError(_lt("No active gateway for this channel."), code="no_gateway")
         if not self.recipient:
             return ReminderPermanentError(_lt("No address to send to."), code="no_recipient")
+        if self.channel == "letter" and not self.attachment_ids:
+            return ReminderPermanentError(_lt("The letter has no PDF."), code="no_pdf")
         if self.channel == "email" and not self.body_html:
             return ReminderPermanentError(_lt("The level has no e-mail template."), code="no_template")
         if self.channel != "email" and not (self.body or self.whatsapp_template_id):
@@ -291,6 +293,10 @@ class AccountPaymentReminderMessage(models.Model):
             whatsapp_params=tuple(params),
             whatsapp_button=button or "",
             twilio_content_sid=template.twilio_content_sid or "",
+            email_cc=self.email_cc or "",
+            attachment_ids=tuple(self.attachment_ids.ids),
+            company_id=self.company_id.id,
+            document_id=self._get_link_move().id or None,
             **values,
         )
 

@@ -109,6 +109,9 @@ class AccountPaymentReminderMessage(models.Model):
             "channel": item.channel,
             "gateway_id": gateway.id,
             "recipient": item.address or False,
+            "email_cc": item.address
+            and self.env["account.payment.reminder.routing"]._get_copy_address(group, item.channel, item.recipient)
+            or False,
             "tz": group.recipient_tz,
             "amount_due": group.amount,
             "amount_credit": group.amount_credit,

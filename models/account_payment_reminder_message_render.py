@@ -86,7 +86,7 @@ class AccountPaymentReminderMessage(models.Model):
     def _get_content_template(self):
         """The template that gives this message its text on its channel."""
         self.ensure_one()
-        if self.channel == "email":
+        if self.channel in ("email", "letter"):  # a letter's text is the level's e-mail, printed
             return self._get_mail_template()
         if self.channel == "whatsapp":
             return self._get_whatsapp_template() or self._get_sms_template()
@@ -110,6 +110,8 @@ class AccountPaymentReminderMessage(models.Model):
                 failed |= message
                 broken.setdefault(error.template, error)
             message.write(vals)
+        # the documents, once the text is there: a letter's PDF, an e-mail's attachments
+        failed |= (self - failed)._attach_documents()
         if broken:
             self._notify_broken_templates(broken)
         return failed

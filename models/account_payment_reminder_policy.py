@@ -100,6 +100,22 @@ class AccountPaymentReminderPolicy(models.Model):
         "Require Opt-in for WhatsApp and SMS",
         help="Only message customers on WhatsApp or SMS once their opt-in is recorded.",
     )
+    attach_invoices = fields.Boolean(
+        "Attach Invoice PDFs",
+        help="Reminder e-mails carry the PDF of each invoice they list (Odoo's invoice report, as Odoo's invoice "
+        "e-mail), and the customer's statement on the levels that ask for it.",
+    )
+    attachment_max_size = fields.Float(
+        "Attachments Limit (MB)",
+        default=10.0,
+        digits=(16, 2),
+        help="Past this size, a reminder e-mail carries the statement and the invoices' links only, and says so.",
+    )
+    invoice_contact_cc = fields.Boolean(
+        "Invoice Address In Copy",
+        help="The customer's invoice address (its accounts-payable contact) gets the reminder e-mails in copy "
+        "when they go to another contact.",
+    )
     user_id = fields.Many2one(
         "res.users",
         "Credit Controller",

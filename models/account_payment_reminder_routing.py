@@ -22,8 +22,10 @@ class AccountPaymentReminderRouting(models.AbstractModel):
 
     def _set_contacts(self, groups):
         """Who may receive each group's message, in order: the invoices'
-        contacts, then the customer's invoicing address, then the customer.
-        The groups share one prefetch set, so addresses are read once."""
+        contacts, then the customer's invoicing address (its accounts-payable
+        contact, also first for the invoices addressed to the company
+        itself), then the customer. The groups share one prefetch set, so
+        addresses are read once."""
         invoice_address, contact_ids = {}, {}
         for group in groups:
             partner = group.partner
@@ -32,7 +34,11 @@ class AccountPaymentReminderRouting(models.AbstractModel):
                 invoice_address[partner.id] = (
                     partner.address_get(["invoice"])["invoice"] if partner.child_ids else partner.id
                 )
-            move_partner_ids = group.move_partner_ids or group.moves.partner_id.ids
+            move_partner_ids = [
+                move_partner_id
+                for move_partner_id in group.move_partner_ids or group.moves.partner_id.ids
+                if move_partner_id != partner.id
+            ]
             ids = dict.fromkeys([*move_partner_ids, invoice_address[partner.id], partner.id])
             group.contacts = partner.browse(ids)
             contact_ids.update(ids)
@@ -78,6 +84,19 @@ class AccountPaymentReminderRouting(models.AbstractModel):
             channel, recipient, _address, _reason = plans[0]
             return [(channel, recipient, None, joined(reasons))]
         return plans
+
+    def _get_copy_address(self, group, channel, recipient):
+        """The e-mail address that gets the message in copy: the customer's
+        invoice address (its accounts-payable contact), when the policy says
+        so, the message is an e-mail and goes to another contact; else None."""
+        if channel != "email" or not group.policy.invoice_contact_cc:
+            return None
+        partner = group.partner
+        ap_contact = partner.browse(partner.address_get(["invoice"])["invoice"])
+        if ap_contact == recipient or ap_contact == partner:
+            return None
+        address, _reason = ap_contact._payment_reminder_address("email", policy=group.policy)
+        return address
 
     def _get_recipient(self, group, channel, memo=None):
         """(contact, address, reason): the invoices' contacts first, then the

@@ -5,9 +5,13 @@ from odoo.tools import email_normalize
 from odoo.tools.translate import LazyTranslate
 
 from ..tools.phone import messaging_number
+from ..tools.terms import joined
 from .account_payment_reminder_level import CHANNEL_TERMS, CHANNELS, channel_label
 
 _lt = LazyTranslate(__name__)
+
+POSTAL_FIELDS = {"street": _lt("street"), "zip": _lt("zip"), "city": _lt("city"), "country_id": _lt("country")}
+"""What a letter's address needs (as Odoo's snailmail.letter._is_valid_address checks)."""
 
 
 class ResPartner(models.Model):
@@ -27,6 +31,7 @@ class ResPartner(models.Model):
     payment_reminder_optout_email = fields.Boolean("Opted Out of E-mail Reminders")
     payment_reminder_optout_whatsapp = fields.Boolean("Opted Out of WhatsApp Reminders")
     payment_reminder_optout_sms = fields.Boolean("Opted Out of SMS Reminders")
+    payment_reminder_optout_letter = fields.Boolean("Opted Out of Letter Reminders")
     payment_reminder_optout_note = fields.Char("Opt-out Note", help="When and how the customer opted out.")
     payment_reminder_optin_date = fields.Datetime(
         "Messaging Opt-in Date", help="When the customer agreed to receive reminders on WhatsApp and SMS."
@@ -62,6 +67,7 @@ class ResPartner(models.Model):
             "payment_reminder_optout_email",
             "payment_reminder_optout_whatsapp",
             "payment_reminder_optout_sms",
+            "payment_reminder_optout_letter",
             "payment_reminder_optout_note",
             "payment_reminder_optin_date",
             "payment_reminder_optin_source",
@@ -125,6 +131,8 @@ class ResPartner(models.Model):
                     "%(contact)s has an invalid e-mail address: %(email)s", contact=self.display_name, email=self.email
                 )
             return normalized, None
+        if channel == "letter":
+            return self._payment_reminder_postal_address()
         if policy and policy.require_opt_in and not customer.payment_reminder_optin_date:
             return None, _lt("%(customer)s has not opted in to WhatsApp and SMS reminders.", customer=customer.name)
         number, reason = None, "missing"
@@ -140,6 +148,20 @@ class ResPartner(models.Model):
         else:
             detail = reason
         return None, _lt("%(contact)s: %(reason)s", contact=self.display_name, reason=detail)
+
+    def _payment_reminder_postal_address(self):
+        """``(address on one line, None)`` when this contact has the postal
+        address a letter needs (what Odoo's postal service requires: street,
+        zip, city, country), else ``(None, reason)``."""
+        self.ensure_one()
+        if self.env["snailmail.letter"]._is_valid_address(self):
+            return ", ".join(filter(None, self._display_address(without_company=True).splitlines())), None
+        missing = [POSTAL_FIELDS[name] for name in POSTAL_FIELDS if not self[name]]
+        return None, _lt(
+            "%(contact)s has no complete postal address (missing: %(fields)s).",
+            contact=self.display_name,
+            fields=joined(missing),
+        )
 
     def _payment_reminder_whatsapp_window_open(self, now=None):
         """True within 24 hours of the customer's last WhatsApp message."""

@@ -16,9 +16,9 @@ class OutgoingPayload:
     message_id: int
     """The reminder message's id, for references and logs."""
     channel: str
-    """``email``, ``whatsapp`` or ``sms``."""
+    """``email``, ``whatsapp``, ``sms`` or ``letter``."""
     recipient: str
-    """An e-mail address, or an E.164 number (with ``+``)."""
+    """An e-mail address, an E.164 number (with ``+``), or a postal address on one line."""
     body: str = ""
     """The text of an SMS or a free-form WhatsApp message."""
     subject: str = ""
@@ -42,3 +42,11 @@ class OutgoingPayload:
     """The dynamic end of the template's URL button, if any."""
     twilio_content_sid: str = ""
     """The same template approved on Twilio (Content API), if any."""
+    email_cc: str = ""
+    """An e-mail's copy (the customer's accounts-payable contact)."""
+    attachment_ids: tuple = ()
+    """``ir.attachment`` ids: a letter's PDF, an e-mail's documents."""
+    company_id: int | None = None
+    """The company the message is sent for (a letter's return address)."""
+    document_id: int | None = None
+    """The oldest invoice the message lists: where a posted letter is recorded."""

@@ -537,7 +537,11 @@ def ensure(args, script, browser=False):
         env = Environment(source or OFFICIAL_GIT)
     need_postgres = system_postgres() is None and cached_postgres() is None
     need_chromium = browser and find_chromium() is None
-    if not (need_postgres or need_chromium or (env and not env.ready)):
+    need_wkhtmltopdf = shutil.which("wkhtmltopdf") is None
+    if need_wkhtmltopdf and (offline or not _can_administer()):
+        _say_how_to_install_wkhtmltopdf()
+        need_wkhtmltopdf = False
+    if not (need_postgres or need_chromium or need_wkhtmltopdf or (env and not env.ready)):
         if env:
             _reexec(env, script, None)
         return
@@ -560,6 +564,8 @@ def ensure(args, script, browser=False):
                 _install_postgres(progress, env.python if env else sys.executable)
         if need_chromium:
             _ensure_chromium(progress, offline)
+        if need_wkhtmltopdf:
+            _ensure_wkhtmltopdf(progress)
     if env:
         print(f"Set-up done in {_duration(time.time() - started)}; carrying on in {env.venv}", flush=True)
         _reexec(env, script, started)
@@ -578,6 +584,25 @@ def _ensure_chromium(progress, offline):
     print(
         "The browser tours need Chromium, which is not on PATH: install it (sudo apt-get install chromium;"
         " on Ubuntu chromium-browser) and run again; until then the tours count as failed.",
+        flush=True,
+    )
+
+
+def _ensure_wkhtmltopdf(progress):
+    with progress.step("wkhtmltopdf for the letters' and attachments' PDFs (apt-get install wkhtmltopdf)"):
+        try:
+            _apt_install(progress, ["wkhtmltopdf"])
+        except SetupError:
+            pass
+    if not shutil.which("wkhtmltopdf"):
+        _say_how_to_install_wkhtmltopdf()
+
+
+def _say_how_to_install_wkhtmltopdf():
+    print(
+        "Letters and attached PDFs need wkhtmltopdf, which is not on PATH: install it (sudo apt-get install"
+        " wkhtmltopdf, or the patched build from https://wkhtmltopdf.org/downloads.html) and run again; until"
+        " then the letter tests fail and letters fail with the reason.",
         flush=True,
     )
 

@@ -8,7 +8,8 @@ speaking each language (screenshots_<lang> / screenshots), photographs the
 Credit Control overview, a customer's collection card, the overview's days
 sales outstanding on a phone, the Send Reminder wizard on invoices of several
 customers, the dry run (What Would Go Now), and the customer's page after the
-dispute (on a phone, in the customer's language).
+dispute (on a phone, in the customer's language); and the first page of a
+printed reminder letter (letter.png, with poppler's pdftoppm).
 
 Usage: python3 scripts/screenshots.py [--lang en_US,fr_FR] [--out static/description/screenshots]
 Writes <screen>_<lang>.png, each under 200 KB (reduced to 256 colours when larger).
@@ -88,6 +89,48 @@ env["account.payment.reminder.behaviour"]._cron_refresh()
 card = ref("account_payment_reminder.partner_marina_demo").id  # a dispute, messages, invoices of several ages
 print("SCREENSHOTS " + json.dumps({"pages": pages, "invoices": invoices.ids, "installed": installed, "card": card}))
 """
+
+LETTER = r"""
+import base64
+from odoo import Command
+# wkhtmltopdf fetches the report's style sheets from the running server
+env["ir.config_parameter"].set_param("report.url", BASE)
+env = env(context=dict(env.context, lang="en_US"))
+customer = env.ref("account_payment_reminder.partner_harbor_demo")
+customer.write({"street": "12 Harbour Road", "zip": "SW1A 1AA", "city": "London", "country_id": env.ref("base.uk").id})
+moves = env["account.move"].search(
+    [("commercial_partner_id", "=", customer.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+     ("payment_state", "not in", ("paid", "reversed"))]
+)
+level = env.ref("account_payment_reminder.level_final")
+message = env["account.payment.reminder.message"].create({
+    "company_id": moves[:1].company_id.id, "partner_id": customer.id, "recipient_partner_id": customer.id,
+    "move_ids": [Command.set(moves.ids)], "policy_id": level.policy_id.id, "level_id": level.id,
+    "channel": "letter", "recipient": customer._payment_reminder_postal_address()[0],
+    "idempotency_key": "screenshots:letter", "trigger": "manual",
+})
+message._render_contents()
+print("LETTER " + base64.b64encode(message.attachment_ids[:1].raw or b"").decode())
+env.cr.rollback()
+"""
+
+
+def take_letter(odoo, base, out, workdir):
+    """The first page of a printed letter (the demo's final notice to Harbor
+    Supply Co), at 60 dpi: letter.png."""
+    shell = subprocess.run(
+        odoo("--no-http", subcommand="shell"), input=f"BASE = {base!r}\n" + LETTER, text=True, capture_output=True
+    )
+    line = next((line for line in shell.stdout.splitlines() if line.startswith("LETTER ")), "LETTER ")
+    pdf = base64.b64decode(line.split(" ", 1)[1])
+    if not pdf:
+        print("No letter: is wkhtmltopdf installed?", shell.stderr[-2000:], flush=True)
+        return
+    (workdir / "letter.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", workdir / "letter.pdf", out / "letter"],
+        check=True,
+    )
 
 
 class Chromium:
@@ -349,6 +392,7 @@ def main():
                         if time.time() > deadline:
                             raise
                         time.sleep(1)
+                take_letter(odoo, base, out, workdir)
                 browser = Chromium(workdir / "chromium")
                 print(f"Languages installed: {', '.join(prepared['installed'])}", flush=True)
                 for lang in args.lang.split(","):

@@ -27,6 +27,7 @@ from . import test_on_its_way
 from . import test_collection_card
 from . import test_behaviour
 from . import test_learner
+from . import test_letters
 
 # OCA's queue_job is not a dependency: its tests are collected only where queue_job is on the addons path
 # (scripts/run_tests.py's third pass installs it there), so that a CI installing only the manifest's

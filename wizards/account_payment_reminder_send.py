@@ -52,6 +52,7 @@ class AccountPaymentReminderSend(models.TransientModel):
         "WhatsApp", compute="_compute_channels", store=True, readonly=False, compute_sudo=False
     )
     use_sms = fields.Boolean("SMS", compute="_compute_channels", store=True, readonly=False, compute_sudo=False)
+    use_letter = fields.Boolean("Letter", compute="_compute_channels", store=True, readonly=False, compute_sudo=False)
     line_ids = fields.One2many(
         "account.payment.reminder.send.line",
         "wizard_id",
@@ -103,8 +104,9 @@ class AccountPaymentReminderSend(models.TransientModel):
             wizard.use_email = level.use_email or not level
             wizard.use_whatsapp = level.use_whatsapp
             wizard.use_sms = level.use_sms
+            wizard.use_letter = level.use_letter
 
-    @api.depends("move_ids", "level_id", "channels_as_level", "use_email", "use_whatsapp", "use_sms")
+    @api.depends("move_ids", "level_id", "channels_as_level", "use_email", "use_whatsapp", "use_sms", "use_letter")
     def _compute_line_ids(self):
         for wizard in self:
             wizard.line_ids = [fields.Command.clear()] + [

@@ -2,7 +2,7 @@
 database's outgoing mail servers; bounces come back through Odoo's mail
 gateway (``mail_thread.py``)."""
 
-from odoo import _, api, models
+from odoo import Command, _, api, models
 
 from ...exceptions import ReminderPermanentError, ReminderRetryableError
 
@@ -60,6 +60,8 @@ class AccountPaymentReminderProviderMail(models.AbstractModel):
             "body_html": payload.body_html,
             "email_from": payload.email_from or False,
             "email_to": payload.recipient,
+            "email_cc": payload.email_cc or False,
+            "attachment_ids": [Command.set(list(payload.attachment_ids))],
             "reply_to": payload.reply_to or False,
             "headers": repr(payload.headers),
             "auto_delete": False,
