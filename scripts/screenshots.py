@@ -5,7 +5,7 @@ The demo is brought up as scripts/demo.py does (a throw-away PostgreSQL cluster,
 the addon with its demo data, one scheduler run); a customer then disputes an
 invoice on its page, and Chromium, logged in as a copy of the administrator
 speaking each language (screenshots_<lang> / screenshots), photographs the
-Credit Control overview, a customer's collection card, the overview's days
+Credit Control overview and its cash forecast, a customer's collection card, the overview's days
 sales outstanding on a phone, the Send Reminder wizard on invoices of several
 customers, the dry run (What Would Go Now), and the customer's page after the
 dispute (on a phone, in the customer's language); and the first page of a
@@ -279,6 +279,11 @@ def take(browser, base, out, lang, prepared):
     if not any(f"lang={lang}" in url for url in loaded):
         raise RuntimeError(f"The web client did not load {lang}: {loaded}")
     browser.screenshot(out / f"overview_{lang}.png")
+    # the cash to expect over the next 13 weeks, lower on the overview
+    browser.wait_for(backend_ready(".o_apr_credit_control .o_apr_forecast .o_apr_forecast_week"), settle=1)
+    browser.evaluate("document.querySelector('.o_apr_forecast').scrollIntoView({block: 'start'}); true")
+    time.sleep(1)
+    browser.screenshot(out / f"forecast_{lang}.png")
 
     # the collection card of a customer, as the overview's row opens it
     browser.evaluate(
