@@ -30,6 +30,7 @@ class Claim(NamedTuple):
     window: tuple  # (inside the send window, when it opens next): see policy._check_send_window
     batch_size: int = 1  # messages the provider takes in one call
     mail: dict = None  # an e-mail's sender, reply-to and headers, read with the batch
+    attachment_ids: tuple = ()  # a letter's PDF, an e-mail's documents, read with the batch
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -71,6 +72,7 @@ class AccountPaymentReminderMessage(models.Model):
                 continue  # later, or another run took it
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # the claims are durable before the provider call
+            batch._fetch_for_sending()
             for message in batch:
                 message._respect_rate_limit(last_call, claims[message.id])
             fallbacks = batch._send_claimed(claims)
@@ -86,6 +88,19 @@ class AccountPaymentReminderMessage(models.Model):
                 todo.append(fallback)
         to_log._log_in_chatter()
         return sent
+
+    def _fetch_for_sending(self):
+        """Read these messages (again, when a commit emptied the cache), their
+        texts included, in one query: the texts are in a prefetch group of
+        their own (lists of messages do not load them), which would cost a
+        second query a message."""
+        self.fetch(
+            [
+                name
+                for name, field in self._fields.items()
+                if field.store and field.column_type and field.prefetch in (True, "rendered") and not field.groups
+            ]
+        )
 
     def _take(self, now, claim):
         """This message, claimed for sending now; empty when it must wait (its
@@ -117,6 +132,7 @@ class AccountPaymentReminderMessage(models.Model):
                 windows[key],
                 batch_sizes[gateway.id],
                 message._get_mail_values(urls) if message.channel == "email" else None,
+                tuple(message.attachment_ids.ids),
             )
         return claims
 
@@ -279,6 +295,8 @@ class AccountPaymentReminderMessage(models.Model):
         values = {}
         if self.channel == "email":
             values = {"body_html": self.body_html or "", **((claim and claim.mail) or self._get_mail_values())}
+        if self.channel == "letter":
+            values["document_id"] = self._get_link_move().id or None
         return OutgoingPayload(
             message_id=self.id,
             channel=self.channel,
@@ -294,9 +312,8 @@ class AccountPaymentReminderMessage(models.Model):
             whatsapp_button=button or "",
             twilio_content_sid=template.twilio_content_sid or "",
             email_cc=self.email_cc or "",
-            attachment_ids=tuple(self.attachment_ids.ids),
+            attachment_ids=claim.attachment_ids if claim else tuple(self.attachment_ids.ids),
             company_id=self.company_id.id,
-            document_id=self._get_link_move().id or None,
             **values,
         )
 

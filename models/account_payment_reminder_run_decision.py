@@ -278,7 +278,7 @@ class AccountPaymentReminderRun(models.AbstractModel):
         id, commercial partner id)]} of the open invoices that ``words`` name
         (compared as ``tools.on_its_way.references`` reads them): a number is
         unique in its journal only, so a bank line names the invoices of its
-        own company."""
+        own company. The expressions are those of two indexes (account_move.OPEN_INVOICE_INDEX)."""
         self.env.cr.execute(
             f"""
             SELECT UPPER(BTRIM(m.name, %(edges)s)), UPPER(BTRIM(m.payment_reference, %(edges)s)), m.id,
