@@ -6,20 +6,35 @@ opens its list, built from the very domain it was counted with, so that a
 figure and its list always agree.
 """
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..tools.dso import month_start, monthly_figures
-from ..tools.forecast import Invoice, forecast, read_commitments
+from ..tools.forecast import forecast, read_commitments
 from .account_move import OPEN_INVOICE_DOMAIN
 
 AGE_BUCKETS = [(1, 30), (31, 60), (61, 90), (91, None)]
 """Days overdue, as in Odoo's aged receivable."""
+
+
+class OwedInvoice(namedtuple("OwedInvoice", "id partner_id currency_id invoice_date_due owed owed_company level_id")):
+    """An open invoice as the overview reads it (ids, not records): its
+    commercial partner, currency, due date and reminder level, and what it
+    still asks net of its customer's credits, ``owed`` in its currency,
+    ``owed_company`` in the company's (see ``_get_owed_rows``). What
+    tools/forecast.py places as it is (an ``Invoice``), what
+    ``_overdue_filter`` sorts as it sorts invoices."""
+
+    __slots__ = ()
+
+    @property
+    def due(self):
+        return self.invoice_date_due
 
 
 class AccountPaymentReminderDashboard(models.AbstractModel):
@@ -85,9 +100,11 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _owed_domain(self, domain, owed):
-        """``domain`` less the invoices their customer's credits cover (see ``_get_owed``)."""
-        return domain + [("id", "in", list(owed))]
+    def _owed_domain(self, domain, covered):
+        """``domain`` (open invoices of the company) less ``covered``, the
+        invoices their customer's credits cover (see ``_get_owed_rows``): a
+        few ids, not those of every invoice owed."""
+        return domain + [("id", "not in", sorted(covered))] if covered else domain
 
     @api.model
     def _customer_hold_domain(self):
@@ -136,53 +153,76 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         return domain
 
     @api.model
-    def _get_owed(self, partner=None):
+    def _get_owed_rows(self, partner=None):
         """What each open invoice of the company (of the customer ``partner``
         when given) still asks of its customer,
         net of that customer's credits in the same currency, as the reminders
         net them (the same credits: ``account.payment.reminder.run._get_credits``):
         the credits pay the oldest due first.
 
-        :return: ``(invoices, {invoice id: (owed in invoice currency, owed in
-            company currency)})``: the invoices that still ask something once
-            the credits are netted (read with what the overview's domains
-            need, so that the figures filter them in memory), and what each asks
+        Set-wise: one query on ``_open_domain`` (with the user's record rules),
+        then one pass over its plain rows, whatever the number of invoices.
+
+        :return: ``([OwedInvoice], covered)``: in due date order, the
+            invoices that still ask something once the credits are netted,
+            with what each asks (in invoice currency, ``owed``; in company
+            currency, ``owed_company``); the ids of the open invoices the
+            credits cover wholly
         """
         company = self._get_company()
+        Move = self.env["account.move"]
         domain = self._open_domain()
         if partner is not None:
             domain += [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
-        moves = self.env["account.move"].search_fetch(
-            domain,
-            [
-                "move_type",
-                "state",
-                "company_id",
-                "commercial_partner_id",
-                "currency_id",
-                "payment_reminder_amount_open",
-                "payment_reminder_amount_open_signed",
-                "invoice_date_due",
-                "payment_reminder_level_id",
-            ],
-            order="invoice_date_due, id",
-        )
+        columns = [
+            "id",
+            "commercial_partner_id",
+            "currency_id",
+            "invoice_date_due",
+            "payment_reminder_level_id",
+            "payment_reminder_amount_open",
+            "payment_reminder_amount_open_signed",
+        ]
+        Move.flush_model([*columns[1:], "move_type", "state", "company_id"])
+        query = Move._search(domain, order="invoice_date_due, id")
+        self.env.cr.execute(query.select(*(SQL.identifier(query.table, column) for column in columns)))
+        rows = self.env.cr.fetchall()
         # sudo: the credits are read as the scheduler reads them, for the customers of invoices the user sees
-        credits = self.env["account.payment.reminder.run"].sudo()._get_credits(moves.commercial_partner_id.ids)
+        credits = self.env["account.payment.reminder.run"].sudo()._get_credits({row[1] for row in rows})
+        currencies = {currency.id: currency for currency in self.env["res.currency"].browse({row[2] for row in rows})}
+        rounding = {currency_id: currency.rounding for currency_id, currency in currencies.items()}
         left = {}  # (customer id, currency id) -> credit not used yet (positive)
-        owed = {}
-        for move in moves:
-            key = (move.commercial_partner_id.id, move.currency_id.id)
+        owed, covered = [], []
+        for move_id, partner_id, currency_id, due, level_id, residual, residual_signed in rows:
+            key = (partner_id, currency_id)
             if key not in left:
-                left[key] = -credits.get((key[0], company.id), {}).get(key[1], [0.0])[0]
+                left[key] = -credits.get((partner_id, company.id), {}).get(currency_id, [0.0])[0]
             # what is still owed: payments registered without a journal entry count for their amount
-            residual, residual_signed = move.payment_reminder_amount_open, move.payment_reminder_amount_open_signed
             netted = min(max(left[key], 0.0), residual)
             left[key] -= netted
-            if move.currency_id.compare_amounts(residual, netted) > 0:
+            # nothing netted and at least the currency's rounding (nearly always): certainly more than netted
+            if (not netted and residual >= rounding[currency_id]) or currencies[currency_id].compare_amounts(
+                residual, netted
+            ) > 0:
                 share = (residual - netted) / residual
-                owed[move.id] = (residual - netted, residual_signed * share)
-        return moves.filtered(lambda move: move.id in owed), owed
+                owed.append(
+                    OwedInvoice(
+                        move_id, partner_id, currency_id, due, residual - netted, residual_signed * share, level_id
+                    )
+                )
+            else:
+                covered.append(move_id)
+        return owed, covered
+
+    @api.model
+    def _get_owed(self, partner=None):
+        """``_get_owed_rows`` as ``(invoices, {invoice id: (owed in invoice
+        currency, owed in company currency)})``."""
+        rows, _covered = self._get_owed_rows(partner)
+        return (
+            self.env["account.move"].browse([row.id for row in rows]),
+            {row.id: (row.owed, row.owed_company) for row in rows},
+        )
 
     @api.model
     def _get_on_its_way(self):
@@ -229,6 +269,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         )
 
     @api.model
+    def _view_id(self, xmlid):
+        """The id of the view ``xmlid``, from the registry's cache: an
+        overview builds some thirty actions, ``env.ref`` would query the
+        database for each of their views."""
+        return self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True)
+
+    @api.model
     def _invoice_action(self, name, domain):
         return {
             "type": "ir.actions.act_window",
@@ -237,16 +284,16 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "domain": domain,
             "help": self._empty_help(self.env._("No invoice here: nothing to do.")),
             "views": [
-                (self.env.ref("account_payment_reminder.account_move_view_list_payment_reminder").id, "list"),
-                (self.env.ref("account.view_move_form").id, "form"),
+                (self._view_id("account_payment_reminder.account_move_view_list_payment_reminder"), "list"),
+                (self._view_id("account.view_move_form"), "form"),
             ],
-            "search_view_id": [self.env.ref("account.view_account_invoice_filter").id],
+            "search_view_id": [self._view_id("account.view_account_invoice_filter")],
             "context": {"default_move_type": "out_invoice", "create": False},
         }
 
     @api.model
     def _list_action(self, name, model, domain, list_view=None):
-        views = [(self.env.ref(list_view).id if list_view else False, "list"), (False, "form")]
+        views = [(self._view_id(list_view) if list_view else False, "list"), (False, "form")]
         return {
             "type": "ir.actions.act_window",
             "name": name,
@@ -292,12 +339,12 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 "tone": tone,
             }
 
-        owed_moves, owed = self._get_owed()
-        overdue = self._owed_domain(self._overdue_domain(), owed)
-        overdue_moves = owed_moves.filtered(self._overdue_filter())  # the figure's domain in Python, on those read
-        overdue_count, overdue_amount = len(overdue_moves), sum(owed[move.id][1] for move in overdue_moves)
-        open_invoices = self._owed_domain(self._open_domain(), owed)
-        open_count, open_amount = len(owed), sum(amount for _owed, amount in owed.values())
+        owed, covered = self._get_owed_rows()
+        overdue = self._owed_domain(self._overdue_domain(), covered)
+        overdue_rows = list(filter(self._overdue_filter(), owed))  # the figure's domain in Python, on those read
+        overdue_count, overdue_amount = len(overdue_rows), sum(row.owed_company for row in overdue_rows)
+        open_invoices = self._owed_domain(self._open_domain(), covered)
+        open_count, open_amount = len(owed), sum(row.owed_company for row in owed)
         on_its_way = self._get_on_its_way()
         held = self._invoice_hold_domain()
         active_plans = self._plan_domain("active")
@@ -436,12 +483,12 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             "currency": {"symbol": currency.symbol, "position": currency.position, "digits": currency.decimal_places},
             "headline": headline,
             "today": today,
-            "aging": self._get_aging(overdue_moves, owed),
-            "customers": self._get_top_customers(overdue_moves, owed),
+            "aging": self._get_aging(overdue_rows, covered),
+            "customers": self._get_top_customers(overdue_rows, covered),
             # --- DSO and the collection card (issue 20): DSO and overdue by month ---
             "dso": self._get_dso(),
             # --- end DSO and the collection card ---
-            "forecast": self._get_forecast(owed_moves, owed),
+            "forecast": self._get_forecast(owed),
         }
 
     @api.model
@@ -456,21 +503,24 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _get_top_customers(self, overdue_moves, owed, limit=5):
+    def _get_top_customers(self, overdue_rows, covered, limit=5):
         """The customers who owe the most overdue, net of their credits, with
         their oldest due date and the list of their overdue invoices
-        (``overdue_moves`` and ``owed``: see ``_get_owed``)."""
+        (``overdue_rows``, the overdue OwedInvoices, and ``covered``: see
+        ``_get_owed_rows``)."""
         _ = self.env._
         currency = self._get_company().currency_id
         today = fields.Date.context_today(self)
-        overdue = self._owed_domain(self._overdue_domain(), owed)
-        customers = defaultdict(lambda: [0.0, None, 0])  # customer -> [owed, oldest due date, invoices]
-        for move in overdue_moves:
-            row = customers[move.commercial_partner_id]
-            row[0] += owed[move.id][1]
+        overdue = self._owed_domain(self._overdue_domain(), covered)
+        customers = defaultdict(lambda: [0.0, None, 0])  # customer id -> [owed, oldest due date, invoices]
+        for move in overdue_rows:
+            row = customers[move.partner_id]
+            row[0] += move.owed_company
             row[1] = min(row[1] or move.invoice_date_due, move.invoice_date_due)
             row[2] += 1
-        top = sorted(customers.items(), key=lambda item: (-item[1][0], item[0].id))[:limit]
+        top = sorted(customers.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        partners = self.env["res.partner"].browse([partner_id for partner_id, _row in top])  # read together
+        top = [(partner, row) for partner, (_partner_id, row) in zip(partners, top, strict=True)]
         return [
             {
                 "id": partner.id,
@@ -491,20 +541,25 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _get_aging(self, overdue_moves, owed):
+    def _get_aging(self, overdue_rows, covered):
         """The overdue amount net of credits by age (columns) and reminder
         level (stacks), each cell with the action opening its invoices
-        (``overdue_moves`` and ``owed``: see ``_get_owed``)."""
+        (``overdue_rows``, the overdue OwedInvoices, and ``covered``: see
+        ``_get_owed_rows``)."""
         _ = self.env._
         buckets = []
         levels = {}
+        Level = self.env["account.payment.reminder.level"]
+        # the levels met, read together
+        level_of = {level.id: level for level in Level.browse({move.level_id for move in overdue_rows} - {None})}
         for (days_from, days_to), label in zip(AGE_BUCKETS, self._age_labels(), strict=True):
             buckets.append(label)
-            domain = self._owed_domain(self._overdue_domain(days_from, days_to), owed)
+            domain = self._owed_domain(self._overdue_domain(days_from, days_to), covered)
             amounts = defaultdict(float)
-            for move in overdue_moves.filtered(self._overdue_filter(days_from, days_to)):
-                amounts[move.payment_reminder_level_id] += owed[move.id][1]
-            for level, amount in amounts.items():
+            for move in filter(self._overdue_filter(days_from, days_to), overdue_rows):
+                amounts[move.level_id] += move.owed_company
+            for level_id, amount in amounts.items():
+                level = level_of[level_id] if level_id else Level
                 key = level.id or 0
                 if key not in levels:
                     ladder = level.policy_id.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
@@ -547,10 +602,13 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                 SELECT l.id, l.date, l.date_maturity, l.balance, m.move_type
                   FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
-                  JOIN account_account a ON a.id = l.account_id
                  WHERE l.company_id = %(company_id)s
                    AND l.parent_state = 'posted'
-                   AND a.account_type = 'asset_receivable'
+                   -- the receivable accounts as a list: the planner then sees how many lines they hold
+                   -- (half the ledger) and joins the moves at once, not one by one
+                   AND l.account_id = ANY(ARRAY(
+                       SELECT id FROM account_account WHERE account_type = 'asset_receivable'
+                   ))
                    AND l.date <= %(today)s
             ), invoiced AS (
                 -- an invoice's receivable line is overdue from the day after it is due
@@ -558,16 +616,21 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
                   FROM receivable
                  WHERE move_type = 'out_invoice' AND balance > 0 AND date_maturity IS NOT NULL
             ), changes AS (
-                SELECT date AS day, 'balance' AS kind, balance AS amount FROM receivable
+                -- summed by day first: a few hundred days to put in their month, not every line
+                SELECT date AS day, 'balance' AS kind, SUM(balance) AS amount FROM receivable GROUP BY 1
                  UNION ALL
-                SELECT date, 'sales', balance FROM receivable WHERE move_type IN ('out_invoice', 'out_refund')
+                SELECT date, 'sales', SUM(balance)
+                  FROM receivable
+                 WHERE move_type IN ('out_invoice', 'out_refund')
+                 GROUP BY 1
                  UNION ALL
-                SELECT overdue_from, 'overdue', balance FROM invoiced
+                SELECT overdue_from, 'overdue', SUM(balance) FROM invoiced GROUP BY 1
                  UNION ALL
                 -- each part paid counts off from the day it was paid (not before the line is overdue)
-                SELECT GREATEST(i.overdue_from, p.max_date), 'overdue', -p.amount
+                SELECT GREATEST(i.overdue_from, p.max_date), 'overdue', -SUM(p.amount)
                   FROM invoiced i
                   JOIN account_partial_reconcile p ON p.debit_move_id = i.id
+                 GROUP BY 1
             )
             SELECT DATE_TRUNC('month', day)::date AS month, kind, SUM(amount)
               FROM changes
@@ -619,32 +682,27 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
     # === EXPECTED CASH (issue 20): the forecast's section of the overview === #
 
     @api.model
-    def _get_forecast_data(self, owed_moves, owed, as_of=None):
+    def _get_forecast_data(self, owed, as_of=None):
         """The weeks of ``tools/forecast.py`` for the company's open invoices,
-        net of credits as the overview nets them (``owed_moves`` and ``owed``:
-        see ``_get_owed``), placed by the customers' stored behaviour."""
+        net of credits as the overview nets them (``owed``, the OwedInvoices
+        of ``_get_owed_rows``), placed by the customers' stored behaviour."""
         company = self._get_company()
         today = fields.Date.context_today(self)
         as_of = as_of or today
-        # the invoices' customer, currency and due date in one query, not record by record (thousands of them)
-        self.env["account.move"].flush_model(["commercial_partner_id", "currency_id", "invoice_date_due"])
-        self.env.cr.execute(
-            "SELECT id, commercial_partner_id, currency_id, invoice_date_due FROM account_move WHERE id = ANY(%s)",
-            [list(owed)],
-        )
-        invoices = [Invoice(*row, owed[row[0]][0]) for row in self.env.cr.fetchall()]
+        invoices = owed  # OwedInvoices are Invoices of tools/forecast.py: placed as they are
         behaviour, company_figures = self.env["account.payment.reminder.behaviour"]._get_rows(
             company, {invoice.partner_id for invoice in invoices}
         )
         return forecast(invoices, read_commitments(self.env, company, as_of, today), behaviour, company_figures, as_of)
 
     @api.model
-    def _get_forecast(self, owed_moves, owed):
+    def _get_forecast(self, owed):
         """The expected cash for the chart: per currency (the company's
-        first), 13 weeks, each with the action listing its invoices."""
+        first), 13 weeks, each with the action listing its invoices
+        (``owed``: the OwedInvoices of ``_get_owed_rows``)."""
         _ = self.env._
         company = self._get_company()
-        weeks_by_currency = self._get_forecast_data(owed_moves, owed)
+        weeks_by_currency = self._get_forecast_data(owed)
         currencies = (
             self.env["res.currency"]
             .browse(weeks_by_currency)

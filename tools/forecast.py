@@ -20,6 +20,7 @@ promised amount is not also placed by the invoice.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 
 from .behaviour import plan_keeping, promise_keeping, typical_days_late
 
@@ -91,6 +92,7 @@ def forecast(invoices, commitments, behaviour, company_figures, as_of, weeks=WEE
         week.amount += amount
         week.move_ids.update(move_ids)
 
+    @cache  # once per customer, not once per invoice
     def late_days(partner_id):
         return round(typical_days_late(behaviour.get(partner_id), company_figures))
 
