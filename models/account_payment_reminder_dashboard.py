@@ -676,7 +676,8 @@ class AccountPaymentReminderDashboard(models.AbstractModel):
             # against the first month shown, when something was owed then (no comparison before the ledger starts)
             "since_last_year": round(latest.dso - figures[0].dso, 1) if figures[0].balance > 0 else 0.0,
             "in_progress": latest.start == month_start(today),
-            "labels": {"dso": _("DSO"), "overdue": _("Overdue"), "days": _("Days")},
+            # the invoices only: what a month's end asked, before the credits the headline nets
+            "labels": {"dso": _("DSO"), "overdue": _("Overdue invoices, before credits"), "days": _("Days")},
         }
 
     # === EXPECTED CASH (issue 20): the forecast's section of the overview === #
