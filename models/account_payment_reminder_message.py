@@ -36,27 +36,29 @@ RATE_FIELDS = ("delivered_rate", "read_rate", "failed_rate")
 UNREPORTED = {"delivered": ("email", "letter"), "read": ("email", "sms", "letter")}
 """Receipts a channel never sends: e-mail says neither delivered nor read (a
 bounce comes back as a failure), SMS never says read, a letter neither."""
-RATES_SQL = """
-    UPDATE account_payment_reminder_message
-       SET delivered_rate = CASE
-               WHEN state IN ('delivered', 'read') THEN 100
-               WHEN state = 'failed' THEN 0
-               WHEN state = 'sent' AND NOT channel = ANY(%(no_delivery)s) THEN 0
-           END,
-           read_rate = CASE
-               WHEN state = 'read' THEN 100
-               WHEN state = 'failed' THEN 0
-               WHEN state IN ('sent', 'delivered') AND NOT channel = ANY(%(no_read)s) THEN 0
-           END,
-           failed_rate = CASE WHEN state = 'failed' THEN 100 WHEN state IN ('sent', 'delivered', 'read') THEN 0 END
-     WHERE id = ANY(%(ids)s)
-"""
-"""The delivered, read and failed rates of messages (0 or 100, averaged by the
-reports), written with their state. A message queued, sending or cancelled
-has no rates (NULL), so that it does not pull the averages down, and neither
-has a receipt that its channel never sends (see UNREPORTED): 'not reported',
-never 0 %. In SQL: the ORM stores an unknown rate as 0.0, and skips a 0.0 it
-believes is there already."""
+
+
+def message_rates(state, channel):
+    """The delivered, read and failed rates of a message in ``state`` (0 or
+    100, averaged by the reports), written with its state. A message queued,
+    sending, to print or cancelled has no rates (None: NULL in the table), so
+    that it does not pull the averages down, and neither has a receipt that
+    its channel never sends (see UNREPORTED): 'not reported', never 0 %."""
+    failed = state == "failed"
+    if state in ("delivered", "read"):
+        delivered = 100
+    else:
+        delivered = 0 if failed or (state == "sent" and channel not in UNREPORTED["delivered"]) else None
+    if state == "read":
+        read = 100
+    else:
+        read = 0 if failed or (state in ("sent", "delivered") and channel not in UNREPORTED["read"]) else None
+    return {
+        "delivered_rate": delivered,
+        "read_rate": read,
+        "failed_rate": 100 if failed else 0 if state in ("sent", "delivered", "read") else None,
+    }
+
 
 SENDING_TIMEOUT_MINUTES = 15
 RERENDER_FAILURES = {"no_recipient", "no_template", "template_error", "param_empty", "param_too_long", "no_pdf"}
@@ -231,7 +233,7 @@ class AccountPaymentReminderMessage(models.Model):
     mail_id = fields.Many2one("mail.mail", readonly=True)
     template_name = fields.Char("Template", readonly=True, help="The template the message was rendered from.")
     # reporting: averages of 0/100 values are rates in the pivot view; NULL means "not known yet"
-    # (see RATES_SQL, which writes them with the state)
+    # (see message_rates, written with the state by _write_multi)
     delivered_rate = fields.Float(
         "Delivered (%)", readonly=True, aggregator="avg", help="Of the messages whose channel reports delivery."
     )
@@ -339,9 +341,12 @@ class AccountPaymentReminderMessage(models.Model):
         Currency = self.env["res.currency"]
         today = to_local(fields.Datetime.now(), self.tz or "UTC").date()
         invoices = []
-        for move_id, currency_id, amount in data["invoices"]:
+        for move_id, currency_id, amount, *recorded in data["invoices"]:
             move = moves.get(move_id) or self.env["account.move"].browse(move_id)
-            due = move._get_payment_reminder_due_date() if move.line_ids else move.invoice_date_due
+            if recorded and recorded[0]:  # the due date the scheduler read with the amounts
+                due = fields.Date.to_date(recorded[0])
+            else:
+                due = move._get_payment_reminder_due_date() if move.line_ids else move.invoice_date_due
             invoices.append(
                 {
                     "move": move,
@@ -443,14 +448,28 @@ class AccountPaymentReminderMessage(models.Model):
         messages.filtered(lambda m: m.state not in ("queued", "sending"))._write_rates()
         return messages
 
+    def _write_multi(self, vals_list):
+        """Where the ORM stores what ``write`` changed: the rates go with the
+        state in the same UPDATE, as column values, where None is NULL (a
+        write of the fields would store an unknown rate as 0.0)."""
+        if any("state" in vals for vals in vals_list):
+            channels = self.mapped("channel")  # read before the UPDATE: a message's channel never changes
+            vals_list = [
+                {**vals, **message_rates(vals["state"], channel)} if "state" in vals else vals
+                for vals, channel in zip(vals_list, channels, strict=True)
+            ]
+            super()._write_multi(vals_list)
+            self.invalidate_recordset(RATE_FIELDS, flush=False)
+        else:
+            super()._write_multi(vals_list)
+
     def write(self, vals):
         if "failure_reason" in vals and "failure_reason_terms" not in vals:
             vals = {**vals, "failure_reason_terms": False}  # a reason written as text replaces the terms
         before = {message.id: message.state for message in self} if "state" in vals else {}
         result = super().write(vals)
-        if "state" in vals:
-            self._write_rates()
         if before:
+            self.flush_recordset(["state"])  # the rates with it, in one UPDATE (_write_multi)
             # a reminder that failed (or was cancelled) reached nothing, one sent again may: the invoices' level
             # follows what really went
             dead = ("failed", "cancelled")
@@ -459,15 +478,12 @@ class AccountPaymentReminderMessage(models.Model):
         return result
 
     def _write_rates(self):
-        """The rates that go with each message's state (see RATES_SQL)."""
-        if not self:
-            return
-        self.flush_recordset(["state", "channel"])
-        self.env.cr.execute(
-            RATES_SQL,
-            {"ids": self.ids, "no_delivery": list(UNREPORTED["delivered"]), "no_read": list(UNREPORTED["read"])},
-        )
-        self.invalidate_recordset(RATE_FIELDS)
+        """The rates that go with each message's state (see message_rates),
+        written at once."""
+        if self:
+            self.flush_recordset(["state"])
+            self._write_multi([message_rates(message.state, message.channel) for message in self])
+            self.invalidate_recordset(RATE_FIELDS, flush=False)
 
     # === ACTIONS === #
 

@@ -709,7 +709,12 @@ class AccountPaymentReminderRun(models.AbstractModel):
         group.amount = sum(total.net_company for total in totals.values())
         group.amount_credit = sum(total.netted_company for total in totals.values())
         group.statement = {
-            "invoices": [(line.move_id, line.currency_id, line.residual) for line in lines if line.is_invoice],
+            # the due date the ladder read (the earliest open instalment's): the e-mail lists it, unread again
+            "invoices": [
+                (line.move_id, line.currency_id, line.residual, line.due and line.due.isoformat())
+                for line in lines
+                if line.is_invoice
+            ],
             "totals": [
                 (currency_id, total.overdue, total.netted, total.net)
                 for currency_id, total in totals.items()
