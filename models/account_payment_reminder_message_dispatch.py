@@ -223,9 +223,10 @@ class AccountPaymentReminderMessage(models.Model):
         gateway = ready.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
         payloads = [message._prepare_outgoing_payload((claims or {}).get(message.id)) for message in ready]
         try:
+            provider = gateway._get_provider()
             # a provider error that breaks the transaction stays with these messages
-            with self.env.cr.savepoint():
-                results = gateway._get_provider()._send_batch(gateway, payloads)
+            with provider._transaction_guard():
+                results = provider._send_batch(gateway, payloads)
         except Exception as error:  # noqa: BLE001 - one bad call never stops the run
             _logger.exception("Payment reminders %s: unexpected provider error", ready.ids)
             results = [
@@ -262,9 +263,10 @@ class AccountPaymentReminderMessage(models.Model):
             error = self._check_sendable()
             if error:
                 raise error
+            provider = gateway._get_provider()
             # a provider error that breaks the transaction stays with this message
-            with self.env.cr.savepoint():
-                result = gateway._get_provider()._send(gateway, self._prepare_outgoing_payload(claim))
+            with provider._transaction_guard():
+                result = provider._send(gateway, self._prepare_outgoing_payload(claim))
         except ReminderProviderError as error:
             return self._handle_failure(error)
         except Exception as error:  # noqa: BLE001 - one bad message never stops the run

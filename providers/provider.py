@@ -25,6 +25,7 @@ Then import the folder in ``providers/__init__.py``.
 """
 
 import logging
+from contextlib import nullcontext
 
 from odoo import _, api, models
 
@@ -36,6 +37,17 @@ _logger = logging.getLogger(__name__)
 class AccountPaymentReminderProvider(models.AbstractModel):
     _name = "account.payment.reminder.provider"
     _description = "Payment Reminder Provider (contract)"
+    _writes_to_database = True
+    """Whether ``_send`` writes to the database (Odoo's mail queue, IAP SMS,
+    snailmail): see ``_transaction_guard``. A provider that only calls an
+    HTTP API says False."""
+
+    @api.model
+    def _transaction_guard(self):
+        """What a call to this provider runs in: a savepoint when it writes to
+        the database, so that an error there stays with its message; nothing
+        when it only calls HTTP (a savepoint costs two queries a message)."""
+        return self.env.cr.savepoint() if self._writes_to_database else nullcontext()
 
     @api.model
     def _get_supported_channels(self):
@@ -77,8 +89,7 @@ class AccountPaymentReminderProvider(models.AbstractModel):
         results = []
         for payload in payloads:
             try:
-                # a provider error that breaks the transaction stays with this message
-                with self.env.cr.savepoint():
+                with self._transaction_guard():
                     results.append(self._send(gateway, payload))
             except ReminderProviderError as error:
                 results.append(error)

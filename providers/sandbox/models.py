@@ -18,6 +18,7 @@ class AccountPaymentReminderProviderSandbox(models.AbstractModel):
     _name = "account.payment.reminder.provider.sandbox"
     _inherit = "account.payment.reminder.provider"
     _description = "Payment Reminder Provider: Sandbox"
+    _writes_to_database = False  # it writes nothing anywhere
 
     @api.model
     def _get_supported_channels(self):

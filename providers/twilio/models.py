@@ -24,6 +24,7 @@ class AccountPaymentReminderProviderTwilio(models.AbstractModel):
     _name = "account.payment.reminder.provider.twilio"
     _inherit = "account.payment.reminder.provider"
     _description = "Payment Reminder Provider: Twilio"
+    _writes_to_database = False  # HTTP only
 
     @api.model
     def _get_supported_channels(self):

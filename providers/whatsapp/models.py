@@ -33,6 +33,7 @@ class AccountPaymentReminderProviderWhatsApp(models.AbstractModel):
     _name = "account.payment.reminder.provider.whatsapp"
     _inherit = "account.payment.reminder.provider"
     _description = "Payment Reminder Provider: WhatsApp Business Cloud API"
+    _writes_to_database = False  # HTTP only
 
     @api.model
     def _get_supported_channels(self):
