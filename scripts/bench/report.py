@@ -109,6 +109,7 @@ def decision_rows(t, decide):
         f"{decide['seconds']:.2f} s / {decide['queries']:,} (SQL {decide['sql_seconds']:.2f} s)",
         load(decide),
     )
+    every_run(t, "Decision", decide)
     t.row(
         "Decision: per 10,000 open invoices",
         f"{per_10k(decide['seconds'], opened):.2f} s / {per_10k(decide['queries'], opened):,.0f} queries",
@@ -142,6 +143,13 @@ def decision_rows(t, decide):
     )
 
 
+def every_run(t, label, figures):
+    """The time of each run of a phase measured more than once (the best is the one shown)."""
+    if figures.get("runs"):
+        times = ", ".join(f"{seconds:.2f} s" for seconds in figures["runs"])
+        t.row(f"{label}: every run, in turns", times, f"best of {len(figures['runs'])} kept")
+
+
 def send_rows(t, send):
     """The full run's rows; returns (customers reminded per second, SQL queries per message)."""
     sent = send["stats"].get("sent", 0)
@@ -156,6 +164,7 @@ def send_rows(t, send):
         f"{send['seconds']:.1f} s / {send['queries']:,} (SQL {send['sql_seconds']:.1f} s)",
         load(send),
     )
+    every_run(t, "Send", send)
     t.row(
         "Send: reminders per second (end to end)",
         f"{rate:.1f}/s",
@@ -211,6 +220,7 @@ def credit_control_rows(t, results, decide):
             f" -> {credit_control['lines']:,} credit lines",
             load(credit_control),
         )
+        every_run(t, "OCA credit control", credit_control)
         t.row(
             "OCA credit control: RSS before -> peak",
             f"{credit_control['rss_before_mb']} -> {credit_control['rss_peak_mb']} MB",
@@ -237,6 +247,7 @@ def overdue_rows(t, results, customer_rate):
             f" / {overdue['queries']:,} queries",
             load(overdue),
         )
+        every_run(t, "OCA overdue reminder", overdue)
         t.row(
             "OCA overdue reminder: steps / e-mails / customers / invoices",
             f"{overdue['steps']:,} / {overdue['mails']:,} / {overdue['customers_reminded']:,}"

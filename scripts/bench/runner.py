@@ -62,8 +62,8 @@ class Bench:
         extra = self.extra_addons if extra_addons is None else extra_addons
         return Bench(self.src, self.cluster, self.workdir, self.args, db=db, extra_addons=extra)
 
-    def copy(self, db):
-        """A copy of this database (and its filestore) under another name."""
+    def _admin(self, sql):
+        """Run one statement on the cluster's ``postgres`` database, outside a transaction."""
         import psycopg2
 
         connection = psycopg2.connect(
@@ -72,13 +72,23 @@ class Bench:
         connection.autocommit = True
         try:
             with connection.cursor() as cr:
-                cr.execute(f'CREATE DATABASE "{db}" TEMPLATE "{self.db}"')
+                cr.execute(sql)
         finally:
             connection.close()
+
+    def copy(self, db):
+        """A copy of this database (and its filestore) under another name."""
+        self._admin(f'CREATE DATABASE "{db}" TEMPLATE "{self.db}"')
+        self._admin("CHECKPOINT")  # the copy's pages on disk now, not during the next measurement
         filestore = Path(self.workdir) / "filestore" / "filestore"
         if (filestore / self.db).is_dir():
             shutil.copytree(filestore / self.db, filestore / db)
         return self.using(db)
+
+    def drop(self):
+        """Drop this database and its filestore (a copy measured already)."""
+        self._admin(f'DROP DATABASE "{self.db}"')
+        shutil.rmtree(Path(self.workdir) / "filestore" / "filestore" / self.db, ignore_errors=True)
 
     def command(self, *extra, subcommand=None):
         return odoo_env.odoo_command(
