@@ -521,15 +521,21 @@ class AccountPaymentReminderMessage(models.Model):
 
     # === STATE MACHINE === #
 
-    def _apply_status(self, state, when=None, code=None, reason=None):
+    def _apply_status(self, state, when=None, code=None, reason=None, values=None):
         """Move messages forward to ``state`` (a receipt, a send result). Older
-        or repeated receipts change nothing. Returns the messages that moved."""
+        or repeated receipts change nothing. Returns the messages that moved.
+
+        :param values: more values to write on each message (what the
+            provider answered), with the move in one write, or alone
+        """
         when = when or fields.Datetime.now()
         moved = self.browse()
         for message in self:
             if message.state == "cancelled" or STATE_RANK[state] <= STATE_RANK.get(message.state, 0):
+                if values:
+                    message.write(values)
                 continue
-            vals = {"state": state}
+            vals = {**(values or {}), "state": state}
             stamp = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}.get(
                 state
             )

@@ -191,11 +191,13 @@ class AccountPaymentReminderMessage(models.Model):
             self.next_attempt_at = opens_at or now + timedelta(days=1)
             return False
         self.flush_recordset()
+        # "IS TRUE": by its primary key, whatever the planner believes of the state index (before the table's
+        # first statistics, a big run's claims each walked every queued message of the batch through it)
         self.env.cr.execute(
             """
             UPDATE account_payment_reminder_message
                SET state = 'sending', attempt_count = COALESCE(attempt_count, 0) + 1, claimed_at = %s
-             WHERE id = %s AND state = 'queued'
+             WHERE id = %s AND (state = 'queued') IS TRUE
             RETURNING id
             """,
             [now, self.id],
@@ -333,8 +335,7 @@ class AccountPaymentReminderMessage(models.Model):
         }
         if result.get("payload"):
             vals["provider_payload"] = result["payload"]
-        self.write(vals)
-        self._apply_status(result.get("state", "sent"))
+        self._apply_status(result.get("state", "sent"), values=vals)
         _logger.info("Payment reminder %s sent by %s to %s", self.id, self.channel, self.recipient)
         return self.browse()
 
