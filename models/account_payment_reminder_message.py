@@ -458,10 +458,8 @@ class AccountPaymentReminderMessage(models.Model):
                 {**vals, **message_rates(vals["state"], channel)} if "state" in vals else vals
                 for vals, channel in zip(vals_list, channels, strict=True)
             ]
-            super()._write_multi(vals_list)
-            self.invalidate_recordset(RATE_FIELDS, flush=False)
-        else:
-            super()._write_multi(vals_list)
+            self.invalidate_recordset(RATE_FIELDS, flush=False)  # read again once written
+        return super()._write_multi(vals_list)
 
     def write(self, vals):
         if "failure_reason" in vals and "failure_reason_terms" not in vals:
