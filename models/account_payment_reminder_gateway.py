@@ -101,10 +101,14 @@ class AccountPaymentReminderGateway(models.Model):
                         )
                     )
 
-    def _get_provider(self):
-        """The provider implementation (an AbstractModel) of this gateway."""
+    def _get_provider(self, code=None):
+        """The provider implementation (an AbstractModel) of this gateway.
+
+        :param code: the gateway's provider, when the caller read it already
+            (a message's claim): the gateway is not read again
+        """
         self.ensure_one()
-        return self.env[f"account.payment.reminder.provider.{self.provider}"]
+        return self.env[f"account.payment.reminder.provider.{code or self.provider}"]
 
     @api.model
     def _get_for_channel(self, company, channel):

@@ -18,6 +18,30 @@ _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
 CHATTER_CHUNK = 50  # chatter notes are written for this many messages at once
+# what sending a claimed message reads of it: its payload (_prepare_outgoing_payload), the checks before the
+# provider (_check_sendable), the rate limit's weight, the state and stamps written after (_apply_status, write)
+SEND_FIELDS = [
+    "gateway_id",
+    "channel",
+    "recipient",
+    "recipient_partner_id",
+    "partner_id",
+    "company_id",
+    "idempotency_key",
+    "subject",
+    "body",
+    "body_html",
+    "email_cc",
+    "whatsapp_template_id",
+    "segments",
+    "kind",
+    "attempt_count",
+    "state",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "failed_at",
+]
 
 
 class Claim(NamedTuple):
@@ -31,6 +55,7 @@ class Claim(NamedTuple):
     batch_size: int = 1  # messages the provider takes in one call
     mail: dict = None  # an e-mail's sender, reply-to and headers, read with the batch
     attachment_ids: tuple = ()  # a letter's PDF, an e-mail's documents, read with the batch
+    provider: str = ""  # the gateway's provider, "" when there is no gateway or it is disabled
 
 
 class AccountPaymentReminderMessage(models.Model):
@@ -90,17 +115,12 @@ class AccountPaymentReminderMessage(models.Model):
         return sent
 
     def _fetch_for_sending(self):
-        """Read these messages (again, when a commit emptied the cache), their
-        texts included, in one query: the texts are in a prefetch group of
-        their own (lists of messages do not load them), which would cost a
-        second query a message."""
-        self.fetch(
-            [
-                name
-                for name, field in self._fields.items()
-                if field.store and field.column_type and field.prefetch in (True, "rendered") and not field.groups
-            ]
-        )
+        """Read, in one query, what sending these messages reads of them (again:
+        a commit emptied the cache), and no more: the provider's payload, the
+        checks before it and the state written after it. The other columns (a
+        message has some seventy) would cost more to read than the sending
+        itself; what a rarer path needs is read when it needs it."""
+        self.fetch(SEND_FIELDS)
 
     def _take(self, now, claim):
         """This message, claimed for sending now; empty when it must wait (its
@@ -113,7 +133,8 @@ class AccountPaymentReminderMessage(models.Model):
         """{message id: Claim}, read at once while the messages are in the
         cache: each commit of the dispatch empties it, and reading a message,
         its gateway and its policy again before each claim costs three
-        queries a message."""
+        queries a message. So a gateway disabled while a dispatch loop runs
+        stops the messages of the next loop, not of this one."""
         windows, claims, batch_sizes = {}, {}, {}
         emails = self.filtered(lambda m: m.channel == "email")
         urls = emails._get_unsubscribe_urls() if emails else {}
@@ -133,6 +154,7 @@ class AccountPaymentReminderMessage(models.Model):
                 batch_sizes[gateway.id],
                 message._get_mail_values(urls) if message.channel == "email" else None,
                 tuple(message.attachment_ids.ids),
+                gateway.state != "disabled" and gateway.provider or "",
             )
         return claims
 
@@ -213,9 +235,10 @@ class AccountPaymentReminderMessage(models.Model):
         good, for the caller's dispatch loop."""
         if len(self) == 1:
             return self._send_one((claims or {}).get(self.id))
+        claims = claims or {}
         ready, fallbacks = self.browse(), self.browse()
         for message in self:
-            error = message._check_sendable()
+            error = message._check_sendable(claims.get(message.id))
             if error:
                 fallbacks |= message._handle_failure(error)
             else:
@@ -223,9 +246,10 @@ class AccountPaymentReminderMessage(models.Model):
         if not ready:
             return fallbacks
         gateway = ready.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
-        payloads = [message._prepare_outgoing_payload((claims or {}).get(message.id)) for message in ready]
+        payloads = [message._prepare_outgoing_payload(claims.get(message.id)) for message in ready]
         try:
-            provider = gateway._get_provider()
+            claim = claims.get(ready[0].id)
+            provider = gateway._get_provider(claim and claim.provider)
             # a provider error that breaks the transaction stays with these messages
             with provider._transaction_guard():
                 results = provider._send_batch(gateway, payloads)
@@ -241,10 +265,12 @@ class AccountPaymentReminderMessage(models.Model):
                 fallbacks |= message._record_sent(result)
         return fallbacks
 
-    def _check_sendable(self):
-        """The error that stops this claimed message before its provider, or None."""
-        gateway = self.gateway_id
-        if not gateway or gateway.state == "disabled":
+    def _check_sendable(self, claim=None):
+        """The error that stops this claimed message before its provider, or None.
+
+        :param claim: its ``Claim``, whose gateway was read with the batch
+        """
+        if not (claim.provider if claim else self.gateway_id and self.gateway_id.state != "disabled"):
             return ReminderPermanentError(_lt("No active gateway for this channel."), code="no_gateway")
         if not self.recipient:
             return ReminderPermanentError(_lt("No address to send to."), code="no_recipient")
@@ -262,10 +288,10 @@ class AccountPaymentReminderMessage(models.Model):
         self.ensure_one()
         gateway = self.gateway_id.sudo()  # sudo: the provider needs the credentials, which users cannot read
         try:
-            error = self._check_sendable()
+            error = self._check_sendable(claim)
             if error:
                 raise error
-            provider = gateway._get_provider()
+            provider = gateway._get_provider(claim and claim.provider)
             # a provider error that breaks the transaction stays with this message
             with provider._transaction_guard():
                 result = provider._send(gateway, self._prepare_outgoing_payload(claim))
