@@ -26,8 +26,10 @@ payments without journal entry) for a few customers, then measures:
       with it in place, and the Credit Control overview with its cash
       forecast (scripts/bench/behaviour.py) (--behaviour-only: this alone).
 
-Each phase runs in its own Odoo process (a cold Odoo cache); the load average
-of the machine before and after each phase is printed beside its timings.
+Each phase runs in its own Odoo process: a cold Odoo cache, but a registry
+ready as a running server's is (its table of field triggers built before
+timing, on both sides). The load average of the machine before and after each
+phase is printed beside its timings.
 
 The machine is shared: the same work takes up to twice as long from one minute
 to the next. So each side is measured --repeat times (default: 3 up to 5,000
