@@ -66,6 +66,17 @@ class TestOneDispatchLoop(PaymentReminderCommon):
         # three calls to one gateway at two a second: the fallbacks waited their turn like any message
         self.assertGreaterEqual(elapsed, 0.95)
 
+    def test_a_gateway_disabled_after_the_queueing_sends_nothing(self):
+        self.create_invoice(due=date(2026, 3, 31))
+        with self.frozen("2026-04-07 09:00"):
+            partners = [partner for partner, _count in self.Run._get_candidate_partners()]
+            whatsapp = self.Run._apply(self.Run._decide(partners, self.utc(2026, 4, 7, 9, 0)))
+        self.assertEqual((whatsapp.gateway_id, whatsapp.state), (self.sandbox, "queued"))
+        self.sandbox.state = "disabled"
+        whatsapp._dispatch()
+        self.assertEqual((whatsapp.state, whatsapp.failure_code), ("failed", "no_gateway"))
+        self.assertFalse(whatsapp.provider_message_id, "nothing reached the provider")
+
 
 @tagged("post_install", "-at_install")
 class TestNoCommitInARequest(PaymentReminderCommon):
