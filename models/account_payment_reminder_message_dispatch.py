@@ -33,6 +33,8 @@ SEND_FIELDS = [
     "body_html",
     "email_cc",
     "whatsapp_template_id",
+    "whatsapp_params",
+    "whatsapp_button",
     "segments",
     "kind",
     "attempt_count",
